@@ -1,0 +1,8 @@
+//! nianjian: the registry of annual inspections (年检) and government-designated trainings
+//! (政府指定培训) that a province keeps while it clears them out.
+//!
+//! Layers, inner to outer: [`domain`] (types and review rules, no I/O), [`sheets`] (workbooks in
+//! and the template out), [`db`] (schema, queries, migrations), [`web`] (Rocket), [`cli`].
+
+pub mod domain;
+pub mod sheets;

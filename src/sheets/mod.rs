@@ -1,0 +1,1 @@
+//! Reading workbooks into domain drafts with cell-referenced errors; writing the template.
