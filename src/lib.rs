@@ -4,5 +4,9 @@
 //! Layers, inner to outer: [`domain`] (types and review rules, no I/O), [`sheets`] (workbooks in
 //! and the template out), [`db`] (schema, queries, migrations), [`web`] (Rocket), [`cli`].
 
+pub mod cli;
+pub mod config;
+pub mod db;
 pub mod domain;
 pub mod sheets;
+pub mod web;

@@ -1,3 +1,3 @@
-fn main() {
-    println!("nianjian");
+fn main() -> std::process::ExitCode {
+    nianjian::cli::main()
 }

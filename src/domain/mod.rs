@@ -35,7 +35,6 @@ macro_rules! code_enum {
         }
     };
 }
-pub(crate) use code_enum;
 
 /// The language of messages a person reads. Chinese by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
