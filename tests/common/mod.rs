@@ -96,10 +96,16 @@ pub fn postgres_admin_url() -> Option<String> {
                     "CI=true but NIANJIAN_TEST_DATABASE_URL is not set: the PostgreSQL tests must run under CI"
                 );
             }
-            eprintln!(
-                "SKIPPED (PostgreSQL): NIANJIAN_TEST_DATABASE_URL is not set, so this test ran on SQLite only. \
-                 Set it, e.g. NIANJIAN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres, to run it on PostgreSQL too."
-            );
+            // Written to the real stderr, past the test harness's capture, once per test binary.
+            static ONCE: std::sync::Once = std::sync::Once::new();
+            ONCE.call_once(|| {
+                use std::io::Write;
+                let _ = writeln!(
+                    std::io::stderr().lock(),
+                    "SKIPPED (PostgreSQL): NIANJIAN_TEST_DATABASE_URL is not set, so the storage tests of this binary ran on SQLite only. \
+                     Set it (e.g. postgres://postgres@127.0.0.1:5432/postgres) to run them on PostgreSQL too."
+                );
+            });
             None
         }
     }
