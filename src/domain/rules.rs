@@ -13,7 +13,7 @@
 //! - **converted**: the effective disposition is `convert_to_annual_report`, or the item already
 //!   is published as an annual report (`annual_report == Some(true)`).
 
-use super::{BasisLevel, Disposition, Finding, ItemDraft, Kind, Lang, LegalBasis, Severity};
+use super::{Disposition, Finding, ItemDraft, Kind, Lang, LegalBasis, Severity};
 
 /// What a decision of the office says, as far as rules care.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -703,6 +703,7 @@ fn capitalise(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::BasisLevel;
     use crate::domain::TiedTo;
 
     // ----- builders --------------------------------------------------------------------------
