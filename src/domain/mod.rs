@@ -1,10 +1,5 @@
 //! The words of DESIGN.md §3 as types, and the review rules. No I/O, no diesel, no Rocket.
 
-pub mod basis;
-pub mod cycle;
-pub mod rules;
-pub mod text;
-
 use serde::{Deserialize, Serialize};
 
 /// Declares a closed set of codes with their stable wire code, Chinese and English labels.
@@ -35,6 +30,14 @@ macro_rules! code_enum {
         }
     };
 }
+
+pub(crate) use code_enum;
+
+pub mod basis;
+pub mod cycle;
+pub mod publication;
+pub mod rules;
+pub mod text;
 
 /// The language of messages a person reads. Chinese by default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
