@@ -8,5 +8,6 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod service;
 pub mod sheets;
 pub mod web;

@@ -16,3 +16,21 @@ pub fn lock_audit_head(conn: &mut DbConnection) -> QueryResult<()> {
         }
     }
 }
+
+/// A multi-row INSERT. `MultiConnection` has no batch insert, so the statement (the same one)
+/// is built for the concrete connection. Insertable structs used here carry
+/// `treat_none_as_default_value = false`, which makes SQLite run one real multi-row statement.
+#[macro_export]
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::RunQueryDsl as _;
+        match $conn {
+            $crate::db::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+            $crate::db::DbConnection::Postgres(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+        }
+    }};
+}

@@ -7,7 +7,9 @@
 
 pub mod audit;
 pub mod backend;
+pub mod items;
 pub mod schema;
+pub mod submissions;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -31,8 +31,6 @@ macro_rules! code_enum {
     };
 }
 
-pub(crate) use code_enum;
-
 pub mod basis;
 pub mod cycle;
 pub mod publication;

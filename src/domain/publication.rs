@@ -5,7 +5,7 @@
 use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
-use super::{Disposition, Kind, LegalBasis, TiedTo, code_enum};
+use super::{Disposition, Kind, LegalBasis, TiedTo};
 
 code_enum! {
     /// The four lists of a publication.

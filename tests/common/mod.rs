@@ -3,6 +3,8 @@
 //! failure, never a skip.
 #![allow(dead_code)]
 
+pub mod seed;
+
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel::Connection;

@@ -1,0 +1,331 @@
+//! Items, their legal bases and findings: rows, conversions to and from the domain's
+//! `ItemDraft`, and the bulk writes an import needs.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::{findings, items, legal_bases};
+use crate::domain::{BasisLevel, Disposition, Finding, ItemDraft, Kind, LegalBasis, TiedTo, text};
+
+/// States of an item (DESIGN.md: submitted → under_review → decided → published).
+pub mod state {
+    pub const SUBMITTED: &str = "submitted";
+    pub const UNDER_REVIEW: &str = "under_review";
+    pub const DECIDED: &str = "decided";
+    pub const PUBLISHED: &str = "published";
+}
+
+/// An item's identity within a round and department (DESIGN.md §9): normalised name and
+/// licence. It carries decisions across re-uploads and gives stable public links.
+pub fn identity_key(name: &str, licence: Option<&str>) -> String {
+    let name = text::normalise_name(name);
+    match licence.map(text::normalise_name).filter(|l| !l.is_empty()) {
+        Some(l) => format!("{name}|{l}"),
+        None => name,
+    }
+}
+
+/// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters and PostgreSQL's 65,535.
+pub const INSERT_CHUNK: usize = 500;
+
+#[derive(Insertable, AsChangeset, Debug, Clone)]
+#[diesel(table_name = items, treat_none_as_default_value = false, treat_none_as_null = true)]
+pub struct NewItem {
+    pub round_id: i64,
+    pub department_id: i64,
+    pub submission_id: i64,
+    pub identity_key: String,
+    pub kind: String,
+    pub name: String,
+    pub licence: Option<String>,
+    pub licence_code: Option<String>,
+    pub target: Option<String>,
+    pub cycle_months: Option<i64>,
+    pub cycle_text: Option<String>,
+    pub annual_report: Option<bool>,
+    pub self_set: bool,
+    pub proposed: Option<String>,
+    pub proposed_cycle_months: Option<i64>,
+    pub reason: Option<String>,
+    pub remarks: Option<String>,
+    pub tied_to: Option<String>,
+    pub hours: Option<f64>,
+    pub fee: Option<String>,
+    pub fee_basis: Option<String>,
+    pub provider: Option<String>,
+    pub provider_designated: Option<bool>,
+    pub sheet: String,
+    pub row_number: i64,
+    pub state: String,
+    pub withdrawn: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Where an item stands in its round, independent of the file it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Placement<'a> {
+    pub round_id: i64,
+    pub department_id: i64,
+    pub submission_id: i64,
+    pub sheet: &'a str,
+    pub row: u32,
+}
+
+impl NewItem {
+    pub fn from_draft(draft: &ItemDraft, at: Placement<'_>, now: NaiveDateTime) -> NewItem {
+        NewItem {
+            round_id: at.round_id,
+            department_id: at.department_id,
+            submission_id: at.submission_id,
+            identity_key: identity_key(&draft.name, draft.licence.as_deref()),
+            kind: draft.kind.unwrap_or(Kind::Inspection).code().to_string(),
+            name: draft.name.clone(),
+            licence: draft.licence.clone(),
+            licence_code: draft.licence_code.clone(),
+            target: draft.target.clone(),
+            cycle_months: draft.cycle_months.map(i64::from),
+            cycle_text: draft.cycle_text.clone(),
+            annual_report: draft.annual_report,
+            self_set: draft.self_set(),
+            proposed: draft.proposed.map(|d| d.code().to_string()),
+            proposed_cycle_months: draft.proposed_cycle_months.map(i64::from),
+            reason: draft.reason.clone(),
+            remarks: draft.remarks.clone(),
+            tied_to: draft.tied_to.map(|t| t.code().to_string()),
+            hours: draft.hours,
+            fee: draft.fee.clone(),
+            fee_basis: draft.fee_basis.clone(),
+            provider: draft.provider.clone(),
+            provider_designated: draft.provider_designated,
+            sheet: at.sheet.to_string(),
+            row_number: i64::from(at.row),
+            state: state::SUBMITTED.to_string(),
+            withdrawn: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Identifiable, Debug, Clone)]
+#[diesel(table_name = items)]
+pub struct ItemRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub department_id: i64,
+    pub submission_id: i64,
+    pub identity_key: String,
+    pub kind: String,
+    pub name: String,
+    pub licence: Option<String>,
+    pub licence_code: Option<String>,
+    pub target: Option<String>,
+    pub cycle_months: Option<i64>,
+    pub cycle_text: Option<String>,
+    pub annual_report: Option<bool>,
+    pub self_set: bool,
+    pub proposed: Option<String>,
+    pub proposed_cycle_months: Option<i64>,
+    pub reason: Option<String>,
+    pub remarks: Option<String>,
+    pub tied_to: Option<String>,
+    pub hours: Option<f64>,
+    pub fee: Option<String>,
+    pub fee_basis: Option<String>,
+    pub provider: Option<String>,
+    pub provider_designated: Option<bool>,
+    pub sheet: String,
+    pub row_number: i64,
+    pub state: String,
+    pub withdrawn: bool,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl ItemRow {
+    /// The item as its department stated it, with the given bases.
+    pub fn to_draft(&self, bases: Vec<LegalBasis>) -> ItemDraft {
+        ItemDraft {
+            kind: Kind::from_code(&self.kind),
+            name: self.name.clone(),
+            department: String::new(),
+            licence: self.licence.clone(),
+            licence_code: self.licence_code.clone(),
+            target: self.target.clone(),
+            cycle_months: self.cycle_months.and_then(|m| u32::try_from(m).ok()),
+            cycle_text: self.cycle_text.clone(),
+            annual_report: self.annual_report,
+            legal_bases: bases,
+            proposed: self.proposed.as_deref().and_then(Disposition::from_code),
+            proposed_cycle_months: self
+                .proposed_cycle_months
+                .and_then(|m| u32::try_from(m).ok()),
+            reason: self.reason.clone(),
+            remarks: self.remarks.clone(),
+            tied_to: self.tied_to.as_deref().and_then(TiedTo::from_code),
+            hours: self.hours,
+            fee: self.fee.clone(),
+            fee_basis: self.fee_basis.clone(),
+            provider: self.provider.clone(),
+            provider_designated: self.provider_designated,
+        }
+    }
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = legal_bases, treat_none_as_default_value = false)]
+pub struct NewLegalBasis {
+    pub item_id: i64,
+    pub position: i64,
+    pub level: Option<String>,
+    pub level_inferred: bool,
+    pub title: String,
+    pub title_key: String,
+    pub article: Option<String>,
+    pub issuer: Option<String>,
+    pub document_id: Option<i64>,
+}
+
+impl NewLegalBasis {
+    pub fn from_domain(item_id: i64, position: usize, b: &LegalBasis) -> NewLegalBasis {
+        NewLegalBasis {
+            item_id,
+            position: position as i64,
+            level: b.level.map(|l| l.code().to_string()),
+            level_inferred: b.level_inferred,
+            title: b.title.clone(),
+            title_key: title_key(&b.title),
+            article: b.article.clone(),
+            issuer: b.issuer.clone(),
+            document_id: None,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = legal_bases)]
+pub struct LegalBasisRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub position: i64,
+    pub level: Option<String>,
+    pub level_inferred: bool,
+    pub title: String,
+    pub title_key: String,
+    pub article: Option<String>,
+    pub issuer: Option<String>,
+    pub document_id: Option<i64>,
+}
+
+impl LegalBasisRow {
+    pub fn to_domain(&self) -> LegalBasis {
+        LegalBasis {
+            level: self.level.as_deref().and_then(BasisLevel::from_code),
+            title: self.title.clone(),
+            article: self.article.clone(),
+            issuer: self.issuer.clone(),
+            level_inferred: self.level_inferred,
+        }
+    }
+}
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = findings, treat_none_as_default_value = false)]
+pub struct NewFinding {
+    pub item_id: i64,
+    pub code: String,
+    pub severity: String,
+    pub message_zh: String,
+    pub message_en: String,
+    pub resolved: bool,
+    pub computed_at: NaiveDateTime,
+}
+
+impl NewFinding {
+    /// One row from the Chinese and English renderings of the same finding.
+    pub fn from_pair(item_id: i64, zh: &Finding, en: &Finding, now: NaiveDateTime) -> NewFinding {
+        NewFinding {
+            item_id,
+            code: zh.code.clone(),
+            severity: zh.severity.code().to_string(),
+            message_zh: zh.message.clone(),
+            message_en: en.message.clone(),
+            resolved: zh.resolved,
+            computed_at: now,
+        }
+    }
+}
+
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = findings)]
+pub struct FindingRow {
+    pub id: i64,
+    pub item_id: i64,
+    pub code: String,
+    pub severity: String,
+    pub message_zh: String,
+    pub message_en: String,
+    pub resolved: bool,
+    pub computed_at: NaiveDateTime,
+}
+
+pub fn insert_items(conn: &mut DbConnection, rows: &[NewItem]) -> QueryResult<()> {
+    for chunk in rows.chunks(INSERT_CHUNK / 2) {
+        crate::insert_batch!(&mut *conn, items::table, chunk)?;
+    }
+    Ok(())
+}
+
+pub fn insert_bases(conn: &mut DbConnection, rows: &[NewLegalBasis]) -> QueryResult<()> {
+    for chunk in rows.chunks(INSERT_CHUNK * 2) {
+        crate::insert_batch!(&mut *conn, legal_bases::table, chunk)?;
+    }
+    Ok(())
+}
+
+pub fn insert_findings(conn: &mut DbConnection, rows: &[NewFinding]) -> QueryResult<()> {
+    for chunk in rows.chunks(INSERT_CHUNK * 2) {
+        crate::insert_batch!(&mut *conn, findings::table, chunk)?;
+    }
+    Ok(())
+}
+
+/// The items of a department in a round (withdrawn ones included), keyed for diffing.
+pub fn of_department(
+    conn: &mut DbConnection,
+    round_id: i64,
+    department_id: i64,
+) -> QueryResult<Vec<ItemRow>> {
+    items::table
+        .filter(items::round_id.eq(round_id))
+        .filter(items::department_id.eq(department_id))
+        .select(ItemRow::as_select())
+        .load(conn)
+}
+
+/// The bases of the given items, grouped per item in position order.
+pub fn bases_of(
+    conn: &mut DbConnection,
+    item_ids: &[i64],
+) -> QueryResult<std::collections::HashMap<i64, Vec<LegalBasis>>> {
+    let mut out: std::collections::HashMap<i64, Vec<LegalBasis>> = std::collections::HashMap::new();
+    for chunk in item_ids.chunks(INSERT_CHUNK * 4) {
+        let rows: Vec<LegalBasisRow> = legal_bases::table
+            .filter(legal_bases::item_id.eq_any(chunk))
+            .order((legal_bases::item_id, legal_bases::position))
+            .select(LegalBasisRow::as_select())
+            .load(conn)?;
+        for r in rows {
+            out.entry(r.item_id).or_default().push(r.to_domain());
+        }
+    }
+    Ok(out)
+}
+
+/// The key that matches a basis to a legal document: the title normalised like item names
+/// (width, traditional characters, punctuation such as 《》 and spaces do not matter).
+pub fn title_key(title: &str) -> String {
+    text::normalise_name(title)
+}

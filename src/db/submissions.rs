@@ -1,0 +1,93 @@
+//! Submissions: one uploaded workbook of one department in one round.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::DbConnection;
+use super::schema::submissions;
+
+#[derive(Insertable, Debug, Clone)]
+#[diesel(table_name = submissions, treat_none_as_default_value = false)]
+pub struct NewSubmission {
+    pub round_id: i64,
+    pub department_id: i64,
+    pub file_name: String,
+    pub format: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub content: Vec<u8>,
+    pub report: String,
+    pub item_count: i64,
+    pub error_count: i64,
+    pub uploaded_by: Option<i64>,
+    pub uploaded_at: NaiveDateTime,
+    pub superseded_by: Option<i64>,
+}
+
+/// A submission without its content (which can be 20 MiB).
+#[derive(Queryable, Selectable, Debug, Clone, serde::Serialize)]
+#[diesel(table_name = submissions)]
+pub struct SubmissionRow {
+    pub id: i64,
+    pub round_id: i64,
+    pub department_id: i64,
+    pub file_name: String,
+    pub format: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub item_count: i64,
+    pub error_count: i64,
+    pub uploaded_by: Option<i64>,
+    pub uploaded_at: NaiveDateTime,
+    pub superseded_by: Option<i64>,
+}
+
+pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<SubmissionRow>> {
+    submissions::table
+        .find(id)
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// The department's submission in force for the round: the newest one not superseded.
+pub fn current(
+    conn: &mut DbConnection,
+    round_id: i64,
+    department_id: i64,
+) -> QueryResult<Option<SubmissionRow>> {
+    submissions::table
+        .filter(submissions::round_id.eq(round_id))
+        .filter(submissions::department_id.eq(department_id))
+        .filter(submissions::superseded_by.is_null())
+        .order(submissions::id.desc())
+        .select(SubmissionRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut DbConnection, row: &NewSubmission) -> QueryResult<i64> {
+    diesel::insert_into(submissions::table)
+        .values(row)
+        .returning(submissions::id)
+        .get_result(conn)
+}
+
+pub fn mark_superseded(conn: &mut DbConnection, old: i64, by: i64) -> QueryResult<()> {
+    diesel::update(submissions::table.find(old))
+        .set(submissions::superseded_by.eq(Some(by)))
+        .execute(conn)
+        .map(drop)
+}
+
+/// The stored report (JSON text) and the original bytes, for the report and annotated routes.
+pub fn report_and_content(
+    conn: &mut DbConnection,
+    id: i64,
+) -> QueryResult<Option<(String, Vec<u8>)>> {
+    submissions::table
+        .find(id)
+        .select((submissions::report, submissions::content))
+        .first(conn)
+        .optional()
+}

@@ -1,0 +1,229 @@
+//! Recomputing findings: the rules of `domain::rules` applied with the context only the
+//! database knows (decisions, repealed documents, the same item in other departments).
+//! Findings are always recomputable, so they are replaced, never edited.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+
+use crate::db::items::{self, ItemRow, NewFinding};
+use crate::db::schema::{
+    consultation_items, consultations, decisions, departments, findings, items as items_t,
+    legal_bases, legal_documents,
+};
+use crate::db::{DbConnection, now};
+use crate::domain::rules::{self, DecisionFacts, RuleContext};
+use crate::domain::{Disposition, Lang, text};
+
+/// Which items to recompute.
+#[derive(Debug, Clone)]
+pub enum Selection {
+    Round(i64),
+    Department { round_id: i64, department_id: i64 },
+    Items { round_id: i64, ids: Vec<i64> },
+}
+
+impl Selection {
+    fn round_id(&self) -> i64 {
+        match self {
+            Selection::Round(r) => *r,
+            Selection::Department { round_id, .. } | Selection::Items { round_id, .. } => *round_id,
+        }
+    }
+}
+
+/// The keys under which R09 looks for the same licence or inspection in other departments.
+fn duplicate_keys(kind: &str, name: &str, licence: Option<&str>) -> Vec<String> {
+    let mut keys = vec![format!("{kind}|n|{}", text::normalise_name(name))];
+    if let Some(l) = licence.map(text::normalise_name).filter(|l| !l.is_empty()) {
+        keys.push(format!("{kind}|l|{l}"));
+    }
+    keys
+}
+
+/// Recomputes and stores the findings of the selected items. Returns how many items it did.
+pub fn recompute(conn: &mut DbConnection, selection: &Selection) -> QueryResult<usize> {
+    let round_id = selection.round_id();
+    let mut query = items_t::table
+        .filter(items_t::round_id.eq(round_id))
+        .filter(items_t::withdrawn.eq(false))
+        .select(ItemRow::as_select())
+        .into_boxed();
+    match selection {
+        Selection::Round(_) => {}
+        Selection::Department { department_id, .. } => {
+            query = query.filter(items_t::department_id.eq(*department_id));
+        }
+        Selection::Items { ids, .. } => {
+            if ids.is_empty() {
+                return Ok(0);
+            }
+            query = query.filter(items_t::id.eq_any(ids.clone()));
+        }
+    }
+    let rows: Vec<ItemRow> = query.load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+    let mut bases = items::bases_of(conn, &ids)?;
+    let decisions = current_decisions(conn, &ids)?;
+    let repealed = repealed_titles(conn, &ids)?;
+    let duplicates = duplicate_index(conn, round_id)?;
+
+    let at = now();
+    let mut new_findings = Vec::with_capacity(rows.len() * 2);
+    for row in &rows {
+        let draft = row.to_draft(bases.remove(&row.id).unwrap_or_default());
+        let mut others: Vec<String> = duplicate_keys(&row.kind, &row.name, row.licence.as_deref())
+            .iter()
+            .filter_map(|k| duplicates.get(k))
+            .flat_map(|deps| deps.iter())
+            .filter(|(dep_id, _)| *dep_id != row.department_id)
+            .map(|(_, name)| name.clone())
+            .collect();
+        others.sort();
+        others.dedup();
+        let ctx = RuleContext {
+            decision: decisions.get(&row.id).cloned(),
+            repealed_bases: repealed.get(&row.id).cloned().unwrap_or_default(),
+            duplicate_departments: others,
+        };
+        let zh = rules::evaluate(&draft, &ctx, Lang::Zh);
+        let en = rules::evaluate(&draft, &ctx, Lang::En);
+        for (z, e) in zh.iter().zip(en.iter()) {
+            new_findings.push(NewFinding::from_pair(row.id, z, e, at));
+        }
+    }
+    for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
+        diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
+    }
+    items::insert_findings(conn, &new_findings)?;
+    Ok(rows.len())
+}
+
+/// The ids of items in other departments that share a duplicate key with the given keys, so an
+/// import can refresh their R09 findings too.
+pub fn items_sharing_keys(
+    conn: &mut DbConnection,
+    round_id: i64,
+    department_id: i64,
+    keys: &HashSet<String>,
+) -> QueryResult<Vec<i64>> {
+    let rows: Vec<(i64, String, String, Option<String>)> = items_t::table
+        .filter(items_t::round_id.eq(round_id))
+        .filter(items_t::department_id.ne(department_id))
+        .filter(items_t::withdrawn.eq(false))
+        .select((items_t::id, items_t::kind, items_t::name, items_t::licence))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter(|(_, kind, name, licence)| {
+            duplicate_keys(kind, name, licence.as_deref())
+                .iter()
+                .any(|k| keys.contains(k))
+        })
+        .map(|(id, ..)| id)
+        .collect())
+}
+
+/// The duplicate keys of a set of items, for [`items_sharing_keys`].
+pub fn keys_of<'a>(
+    rows: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
+) -> HashSet<String> {
+    rows.flat_map(|(kind, name, licence)| duplicate_keys(kind, name, licence))
+        .collect()
+}
+
+/// key → (department id, department name) for every live item of the round.
+fn duplicate_index(
+    conn: &mut DbConnection,
+    round_id: i64,
+) -> QueryResult<HashMap<String, Vec<(i64, String)>>> {
+    let rows: Vec<(String, String, Option<String>, i64, String)> = items_t::table
+        .inner_join(departments::table)
+        .filter(items_t::round_id.eq(round_id))
+        .filter(items_t::withdrawn.eq(false))
+        .select((
+            items_t::kind,
+            items_t::name,
+            items_t::licence,
+            items_t::department_id,
+            departments::name,
+        ))
+        .load(conn)?;
+    let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    for (kind, name, licence, dep_id, dep_name) in rows {
+        for key in duplicate_keys(&kind, &name, licence.as_deref()) {
+            let entry = index.entry(key).or_default();
+            if !entry.iter().any(|(d, _)| *d == dep_id) {
+                entry.push((dep_id, dep_name.clone()));
+            }
+        }
+    }
+    // Only keys held by two or more departments matter.
+    index.retain(|_, deps| deps.len() > 1);
+    Ok(index)
+}
+
+/// The office's decision in force for each item, as the rules see it.
+fn current_decisions(
+    conn: &mut DbConnection,
+    ids: &[i64],
+) -> QueryResult<HashMap<i64, DecisionFacts>> {
+    let mut out = HashMap::new();
+    for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
+        let rows: Vec<(i64, String, Option<i64>, Option<String>)> = decisions::table
+            .filter(decisions::item_id.eq_any(chunk))
+            .filter(decisions::superseded_at.is_null())
+            .select((
+                decisions::item_id,
+                decisions::disposition,
+                decisions::cycle_months,
+                decisions::necessity,
+            ))
+            .load(conn)?;
+        if rows.is_empty() {
+            continue;
+        }
+        let decided: Vec<i64> = rows.iter().map(|r| r.0).collect();
+        let closed: HashSet<i64> = consultation_items::table
+            .inner_join(consultations::table)
+            .filter(consultation_items::item_id.eq_any(&decided))
+            .filter(consultations::closed_at.is_not_null())
+            .filter(consultation_items::summary.is_not_null())
+            .select(consultation_items::item_id)
+            .load::<i64>(conn)?
+            .into_iter()
+            .collect();
+        for (item_id, disposition, cycle, necessity) in rows {
+            let Some(disposition) = Disposition::from_code(&disposition) else {
+                continue;
+            };
+            out.insert(
+                item_id,
+                DecisionFacts {
+                    disposition,
+                    cycle_months: cycle.and_then(|c| u32::try_from(c).ok()),
+                    necessity_assessment: necessity.is_some_and(|n| !n.trim().is_empty()),
+                    consultation_closed: closed.contains(&item_id),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Titles of each item's bases that cite a repealed legal document (R08).
+fn repealed_titles(conn: &mut DbConnection, ids: &[i64]) -> QueryResult<HashMap<i64, Vec<String>>> {
+    let mut out: HashMap<i64, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
+        let rows: Vec<(i64, String)> = legal_bases::table
+            .inner_join(legal_documents::table)
+            .filter(legal_bases::item_id.eq_any(chunk))
+            .filter(legal_documents::status.eq("repealed"))
+            .select((legal_bases::item_id, legal_documents::title))
+            .load(conn)?;
+        for (item_id, title) in rows {
+            out.entry(item_id).or_default().push(title);
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,337 @@
+//! Storing a read workbook: one submission and its items in one transaction, all or nothing.
+//! Identical bytes are a no-op; a newer file of the same department and round supersedes the
+//! older one, and the answer lists the items added, removed and changed against it.
+
+use std::collections::{HashMap, HashSet};
+
+use diesel::prelude::*;
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+
+use crate::db::audit::{self, Actor, Change};
+use crate::db::items::{self, ItemRow, NewItem, NewLegalBasis, Placement};
+use crate::db::schema::{items as items_t, legal_bases};
+use crate::db::submissions::{self, NewSubmission};
+use crate::db::{DbConnection, now, write_transaction};
+use crate::domain::ItemDraft;
+use crate::service::findings::{self, Selection};
+
+/// One item as the workbook states it.
+#[derive(Debug, Clone)]
+pub struct StatedItem<'a> {
+    pub sheet: &'a str,
+    pub row: u32,
+    pub draft: &'a ItemDraft,
+}
+
+/// Everything the commit needs of a read workbook.
+#[derive(Debug, Clone)]
+pub struct SubmissionInput<'a> {
+    pub round_id: i64,
+    pub department_id: i64,
+    pub file_name: &'a str,
+    pub format: &'a str,
+    pub bytes: &'a [u8],
+    /// The report to store (JSON), items left out: they live in the items table.
+    pub report_json: String,
+    pub items: Vec<StatedItem<'a>>,
+    pub error_count: usize,
+    pub uploaded_by: Option<i64>,
+}
+
+/// One changed item: its name and the fields that differ.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangedItem {
+    pub name: String,
+    pub fields: Vec<&'static str>,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CommitOutcome {
+    /// The same bytes are already the department's submission in force.
+    Unchanged { submission_id: i64 },
+    Stored {
+        submission_id: i64,
+        superseded: Option<i64>,
+        added: Vec<String>,
+        removed: Vec<String>,
+        changed: Vec<ChangedItem>,
+        unchanged: usize,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CommitError {
+    #[error(
+        "文件有 {0} 处错误，未保存任何内容；请修改后重新上传 ({0} errors in the file; nothing was stored)"
+    )]
+    HasErrors(usize),
+    #[error(
+        "同一文件中“{0}”出现了两次，请合并或区分名称后重新上传 (the item “{0}” appears twice in the file)"
+    )]
+    DuplicateItem(String),
+    #[error(transparent)]
+    Db(#[from] diesel::result::Error),
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// The fields in which two statements of the same item differ.
+pub fn changed_fields(old: &ItemDraft, new: &ItemDraft) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    macro_rules! cmp {
+        ($($f:ident),+) => { $( if old.$f != new.$f { out.push(stringify!($f)); } )+ };
+    }
+    cmp!(
+        kind,
+        name,
+        licence,
+        licence_code,
+        target,
+        cycle_months,
+        cycle_text,
+        annual_report,
+        legal_bases,
+        proposed,
+        proposed_cycle_months,
+        reason,
+        remarks,
+        tied_to,
+        hours,
+        fee,
+        fee_basis,
+        provider,
+        provider_designated
+    );
+    out
+}
+
+/// Stores the submission. Refuses a file with errors; stores nothing unless everything stores.
+pub fn commit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: SubmissionInput<'_>,
+) -> Result<CommitOutcome, CommitError> {
+    if input.error_count > 0 {
+        return Err(CommitError::HasErrors(input.error_count));
+    }
+    let sha = sha256_hex(input.bytes);
+    write_transaction(conn, |conn| {
+        let previous = submissions::current(conn, input.round_id, input.department_id)?;
+        if let Some(prev) = &previous
+            && prev.sha256 == sha
+        {
+            return Ok(CommitOutcome::Unchanged {
+                submission_id: prev.id,
+            });
+        }
+        let at = now();
+        let submission_id = submissions::insert(
+            conn,
+            &NewSubmission {
+                round_id: input.round_id,
+                department_id: input.department_id,
+                file_name: input.file_name.to_string(),
+                format: input.format.to_string(),
+                sha256: sha.clone(),
+                size_bytes: input.bytes.len() as i64,
+                content: input.bytes.to_vec(),
+                report: input.report_json.clone(),
+                item_count: input.items.len() as i64,
+                error_count: 0,
+                uploaded_by: input.uploaded_by,
+                uploaded_at: at,
+                superseded_by: None,
+            },
+        )?;
+        if let Some(prev) = &previous {
+            submissions::mark_superseded(conn, prev.id, submission_id)?;
+        }
+
+        // What the department had before, keyed by identity.
+        let existing: Vec<ItemRow> =
+            items::of_department(conn, input.round_id, input.department_id)?;
+        let existing_ids: Vec<i64> = existing.iter().map(|r| r.id).collect();
+        let mut existing_bases = if existing.is_empty() {
+            HashMap::new()
+        } else {
+            items::bases_of(conn, &existing_ids)?
+        };
+        let mut by_key: HashMap<String, ItemRow> = existing
+            .into_iter()
+            .map(|r| (r.identity_key.clone(), r))
+            .collect();
+
+        let mut seen = HashSet::new();
+        let mut fresh: Vec<NewItem> = Vec::new();
+        let mut fresh_bases: Vec<(String, &ItemDraft)> = Vec::new();
+        let mut added = Vec::new();
+        let mut changed = Vec::new();
+        let mut unchanged = 0usize;
+        let mut touched_ids = Vec::new();
+        for stated in &input.items {
+            let row = NewItem::from_draft(
+                stated.draft,
+                Placement {
+                    round_id: input.round_id,
+                    department_id: input.department_id,
+                    submission_id,
+                    sheet: stated.sheet,
+                    row: stated.row,
+                },
+                at,
+            );
+            if !seen.insert(row.identity_key.clone()) {
+                return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
+            }
+            match by_key.remove(&row.identity_key) {
+                None => {
+                    added.push(stated.draft.name.clone());
+                    fresh_bases.push((row.identity_key.clone(), stated.draft));
+                    fresh.push(row);
+                }
+                Some(old) => {
+                    let old_draft =
+                        old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
+                    let fields = changed_fields(&old_draft, stated.draft);
+                    if fields.is_empty() && !old.withdrawn {
+                        unchanged += 1;
+                    } else {
+                        changed.push(ChangedItem {
+                            name: stated.draft.name.clone(),
+                            fields,
+                        });
+                    }
+                    // Keep the identity, state and decisions; take the new statement.
+                    let update = NewItem {
+                        state: old.state.clone(),
+                        created_at: old.created_at,
+                        ..row
+                    };
+                    diesel::update(items_t::table.find(old.id))
+                        .set(&update)
+                        .execute(conn)?;
+                    diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq(old.id)))
+                        .execute(conn)?;
+                    let bases: Vec<NewLegalBasis> = stated
+                        .draft
+                        .legal_bases
+                        .iter()
+                        .enumerate()
+                        .map(|(i, b)| NewLegalBasis::from_domain(old.id, i, b))
+                        .collect();
+                    items::insert_bases(conn, &bases)?;
+                    touched_ids.push(old.id);
+                }
+            }
+        }
+        items::insert_items(conn, &fresh)?;
+        if !fresh.is_empty() {
+            let ids: HashMap<String, i64> = items_t::table
+                .filter(items_t::submission_id.eq(submission_id))
+                .select((items_t::identity_key, items_t::id))
+                .load::<(String, i64)>(conn)?
+                .into_iter()
+                .collect();
+            let mut bases = Vec::new();
+            for (key, draft) in &fresh_bases {
+                if let Some(&id) = ids.get(key) {
+                    bases.extend(
+                        draft
+                            .legal_bases
+                            .iter()
+                            .enumerate()
+                            .map(|(i, b)| NewLegalBasis::from_domain(id, i, b)),
+                    );
+                }
+            }
+            items::insert_bases(conn, &bases)?;
+        }
+
+        // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
+        let mut removed = Vec::new();
+        let mut withdrawn_ids = Vec::new();
+        for old in by_key.into_values().filter(|r| !r.withdrawn) {
+            removed.push(old.name.clone());
+            withdrawn_ids.push(old.id);
+        }
+        for chunk in withdrawn_ids.chunks(items::INSERT_CHUNK * 4) {
+            diesel::update(items_t::table.filter(items_t::id.eq_any(chunk)))
+                .set((items_t::withdrawn.eq(true), items_t::updated_at.eq(at)))
+                .execute(conn)?;
+        }
+
+        // Findings of this department, and R09 of the other departments' matching items.
+        findings::recompute(
+            conn,
+            &Selection::Department {
+                round_id: input.round_id,
+                department_id: input.department_id,
+            },
+        )?;
+        let keys = findings::keys_of(input.items.iter().map(|s| {
+            (
+                s.draft.kind.map_or("inspection", |k| k.code()),
+                s.draft.name.as_str(),
+                s.draft.licence.as_deref(),
+            )
+        }));
+        let others =
+            findings::items_sharing_keys(conn, input.round_id, input.department_id, &keys)?;
+        findings::recompute(
+            conn,
+            &Selection::Items {
+                round_id: input.round_id,
+                ids: others,
+            },
+        )?;
+
+        let outcome = CommitOutcome::Stored {
+            submission_id,
+            superseded: previous.as_ref().map(|p| p.id),
+            added,
+            removed,
+            changed,
+            unchanged,
+        };
+        audit::record(
+            conn,
+            actor,
+            Change {
+                action: "submission.import",
+                entity: "submission",
+                entity_id: Some(submission_id.to_string()),
+                before: previous
+                    .as_ref()
+                    .map(|p| serde_json::json!({"submission_id": p.id, "sha256": p.sha256})),
+                after: Some(serde_json::json!({
+                    "round_id": input.round_id,
+                    "department_id": input.department_id,
+                    "file_name": input.file_name,
+                    "sha256": sha,
+                    "items": input.items.len(),
+                    "added": outcome_count(&outcome, 0),
+                    "removed": outcome_count(&outcome, 1),
+                    "changed": outcome_count(&outcome, 2),
+                })),
+            },
+        )?;
+        Ok(outcome)
+    })
+}
+
+fn outcome_count(outcome: &CommitOutcome, which: usize) -> usize {
+    match outcome {
+        CommitOutcome::Unchanged { .. } => 0,
+        CommitOutcome::Stored {
+            added,
+            removed,
+            changed,
+            ..
+        } => [added.len(), removed.len(), changed.len()][which],
+    }
+}

@@ -1,0 +1,8 @@
+//! Services: the work a command or a request asks for, over the database and the sheets.
+//! Handlers and commands call these; these call the models in `db`.
+
+pub mod decisions;
+pub mod findings;
+pub mod import;
+// TEMP pub mod parse;
+pub mod review;

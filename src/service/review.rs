@@ -1,0 +1,323 @@
+//! The office's consolidated view: all items of a round across departments, filtered, sorted
+//! and paged, with their findings and current decision.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::db::DbConnection;
+use crate::db::schema::{decisions, departments, findings, items};
+use crate::domain::{Disposition, Kind, Lang, Severity};
+
+/// Which departments a caller may see: every one (admin, a reviewer of the top region) or a
+/// list (a reviewer's subtree, a submitter's own department). Every list query takes one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Visible {
+    All,
+    Departments(Vec<i64>),
+}
+
+/// Filters of the consolidated list (CONTRACTS.md `GET /api/v1/rounds/{id}/items`).
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct ItemFilter {
+    pub department: Option<i64>,
+    pub kind: Option<Kind>,
+    pub rule: Option<String>,
+    pub severity: Option<Severity>,
+    pub proposed: Option<Disposition>,
+    /// Item state: submitted, under_review, decided, published; or `undecided`.
+    pub state: Option<String>,
+    pub q: Option<String>,
+    pub sort: Option<Sort>,
+    pub page: u32,
+    pub per_page: u32,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum Sort {
+    #[default]
+    Department,
+    Name,
+    Cycle,
+    Updated,
+}
+
+impl Sort {
+    pub fn from_code(s: &str) -> Option<Sort> {
+        match s {
+            "department" => Some(Sort::Department),
+            "name" => Some(Sort::Name),
+            "cycle" => Some(Sort::Cycle),
+            "updated" => Some(Sort::Updated),
+            _ => None,
+        }
+    }
+}
+
+pub const MAX_PER_PAGE: u32 = 200;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct FindingView {
+    pub code: String,
+    pub severity: String,
+    pub message: String,
+    pub resolved: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct DecisionView {
+    pub decision: String,
+    pub cycle_months: Option<i64>,
+    pub rationale: String,
+    pub necessity: Option<String>,
+    pub decided_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ItemSummary {
+    pub id: i64,
+    pub department_id: i64,
+    pub department: String,
+    pub kind: String,
+    pub name: String,
+    pub licence: Option<String>,
+    pub cycle_months: Option<i64>,
+    pub cycle_text: Option<String>,
+    pub annual_report: Option<bool>,
+    pub self_set: bool,
+    pub proposed: Option<String>,
+    pub proposed_cycle_months: Option<i64>,
+    pub state: String,
+    pub decision: Option<DecisionView>,
+    pub findings: Vec<FindingView>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: u32,
+    pub per_page: u32,
+    pub pages: i64,
+}
+
+/// `%` and `_` escaped for a LIKE pattern with `\` as the escape character.
+pub fn like_pattern(q: &str) -> String {
+    let mut out = String::with_capacity(q.len() + 2);
+    out.push('%');
+    for c in q.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+type Row = (
+    (
+        i64,
+        i64,
+        String,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        Option<String>,
+        Option<bool>,
+        bool,
+        Option<String>,
+        Option<i64>,
+        String,
+    ),
+    String,
+);
+
+/// One page of the consolidated list of a round.
+pub fn list_items(
+    conn: &mut DbConnection,
+    visible: &Visible,
+    round_id: i64,
+    filter: &ItemFilter,
+    lang: Lang,
+) -> QueryResult<Page<ItemSummary>> {
+    let per_page = filter.per_page.clamp(1, MAX_PER_PAGE);
+    let page = filter.page.max(1);
+
+    macro_rules! filtered {
+        () => {{
+            let mut q = items::table
+                .inner_join(departments::table)
+                .filter(items::round_id.eq(round_id))
+                .filter(items::withdrawn.eq(false))
+                .into_boxed();
+            if let Visible::Departments(ids) = visible {
+                q = q.filter(items::department_id.eq_any(ids.clone()));
+            }
+            if let Some(d) = filter.department {
+                q = q.filter(items::department_id.eq(d));
+            }
+            if let Some(k) = filter.kind {
+                q = q.filter(items::kind.eq(k.code()));
+            }
+            if let Some(p) = filter.proposed {
+                q = q.filter(items::proposed.eq(p.code()));
+            }
+            match filter.state.as_deref() {
+                Some("undecided") => {
+                    q = q.filter(items::state.ne(crate::db::items::state::DECIDED));
+                    q = q.filter(items::state.ne(crate::db::items::state::PUBLISHED));
+                }
+                Some(s) => q = q.filter(items::state.eq(s.to_string())),
+                None => {}
+            }
+            if let Some(rule) = &filter.rule {
+                q = q.filter(diesel::dsl::exists(
+                    findings::table
+                        .filter(findings::item_id.eq(items::id))
+                        .filter(findings::code.eq(rule.clone())),
+                ));
+            }
+            if let Some(sev) = filter.severity {
+                q = q.filter(diesel::dsl::exists(
+                    findings::table
+                        .filter(findings::item_id.eq(items::id))
+                        .filter(findings::severity.eq(sev.code()))
+                        .filter(findings::resolved.eq(false)),
+                ));
+            }
+            if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+                let pattern = like_pattern(text);
+                q = q.filter(
+                    items::name
+                        .like(pattern.clone())
+                        .escape('\\')
+                        .or(items::licence.like(pattern.clone()).escape('\\'))
+                        .or(departments::name.like(pattern).escape('\\')),
+                );
+            }
+            q
+        }};
+    }
+
+    let total: i64 = filtered!().count().get_result(conn)?;
+    let mut q = filtered!().select((
+        (
+            items::id,
+            items::department_id,
+            items::kind,
+            items::name,
+            items::identity_key,
+            items::licence,
+            items::cycle_months,
+            items::cycle_text,
+            items::annual_report,
+            items::self_set,
+            items::proposed,
+            items::proposed_cycle_months,
+            items::state,
+        ),
+        departments::name,
+    ));
+    q = match filter.sort.unwrap_or_default() {
+        Sort::Department => q.order((
+            departments::name.asc(),
+            items::row_number.asc(),
+            items::id.asc(),
+        )),
+        Sort::Name => q.order((items::name.asc(), items::id.asc())),
+        Sort::Cycle => q.order((items::cycle_months.asc(), items::id.asc())),
+        Sort::Updated => q.order((items::updated_at.desc(), items::id.desc())),
+    };
+    let rows: Vec<Row> = q
+        .limit(i64::from(per_page))
+        .offset(i64::from(page - 1) * i64::from(per_page))
+        .load(conn)?;
+
+    let ids: Vec<i64> = rows.iter().map(|r| r.0.0).collect();
+    let mut found: HashMap<i64, Vec<FindingView>> = HashMap::new();
+    let mut decided: HashMap<i64, DecisionView> = HashMap::new();
+    if !ids.is_empty() {
+        let rows: Vec<(i64, String, String, String, String, bool)> = findings::table
+            .filter(findings::item_id.eq_any(&ids))
+            .order((findings::item_id, findings::code))
+            .select((
+                findings::item_id,
+                findings::code,
+                findings::severity,
+                findings::message_zh,
+                findings::message_en,
+                findings::resolved,
+            ))
+            .load(conn)?;
+        for (id, code, severity, zh, en, resolved) in rows {
+            found.entry(id).or_default().push(FindingView {
+                code,
+                severity,
+                message: if lang == Lang::Zh { zh } else { en },
+                resolved,
+            });
+        }
+        let rows: Vec<(
+            i64,
+            String,
+            Option<i64>,
+            String,
+            Option<String>,
+            chrono::NaiveDateTime,
+        )> = decisions::table
+            .filter(decisions::item_id.eq_any(&ids))
+            .filter(decisions::superseded_at.is_null())
+            .select((
+                decisions::item_id,
+                decisions::disposition,
+                decisions::cycle_months,
+                decisions::rationale,
+                decisions::necessity,
+                decisions::decided_at,
+            ))
+            .load(conn)?;
+        for (id, decision, cycle_months, rationale, necessity, decided_at) in rows {
+            decided.insert(
+                id,
+                DecisionView {
+                    decision,
+                    cycle_months,
+                    rationale,
+                    necessity,
+                    decided_at,
+                },
+            );
+        }
+    }
+    let items = rows
+        .into_iter()
+        .map(|(r, department)| ItemSummary {
+            id: r.0,
+            department_id: r.1,
+            department,
+            kind: r.2,
+            name: r.3,
+            licence: r.5,
+            cycle_months: r.6,
+            cycle_text: r.7,
+            annual_report: r.8,
+            self_set: r.9,
+            proposed: r.10,
+            proposed_cycle_months: r.11,
+            state: r.12,
+            decision: decided.remove(&r.0),
+            findings: found.remove(&r.0).unwrap_or_default(),
+        })
+        .collect();
+    Ok(Page {
+        items,
+        total,
+        page,
+        per_page,
+        pages: (total + i64::from(per_page) - 1) / i64::from(per_page),
+    })
+}

@@ -1,0 +1,646 @@
+//! Storing submissions, recomputing findings, recording decisions and the consolidated list, on
+//! every backend.
+
+mod common;
+
+use common::TestDb;
+use common::seed::{self, basis, inspection, training};
+use diesel::prelude::*;
+use nianjian::db::DbConnection;
+use nianjian::db::audit::{self, Actor};
+use nianjian::db::schema::{audit_log, decisions, findings, items, legal_bases, submissions};
+use nianjian::domain::{BasisLevel, Disposition, ItemDraft, Kind, Lang, Severity};
+use nianjian::service::decisions::{self as dec, DecisionError, DecisionInput};
+use nianjian::service::import::{self, CommitError, CommitOutcome, StatedItem, SubmissionInput};
+use nianjian::service::review::{self, ItemFilter, Visible};
+
+const ROAD: &str = "中华人民共和国道路运输条例";
+
+fn submit(
+    conn: &mut DbConnection,
+    round: i64,
+    department: i64,
+    bytes: &[u8],
+    drafts: &[ItemDraft],
+) -> Result<CommitOutcome, CommitError> {
+    let items = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| StatedItem {
+            sheet: "年检事项",
+            row: 5 + i as u32,
+            draft: d,
+        })
+        .collect();
+    import::commit(
+        conn,
+        &Actor::cli(),
+        SubmissionInput {
+            round_id: round,
+            department_id: department,
+            file_name: "交通运输厅.xlsx",
+            format: "xlsx",
+            bytes,
+            report_json: "{}".into(),
+            items,
+            error_count: 0,
+            uploaded_by: None,
+        },
+    )
+}
+
+macro_rules! count_rows {
+    ($conn:expr, $table:expr) => {
+        $table.count().get_result::<i64>($conn).unwrap()
+    };
+}
+
+fn first_batch() -> Vec<ItemDraft> {
+    vec![
+        inspection(
+            "道路运输经营许可证年度审验",
+            Some(12),
+            vec![basis(BasisLevel::AdminRegulation, ROAD, Some("第六十七条"))],
+            Disposition::ExtendCycle,
+        ),
+        inspection("某某证年检", Some(12), vec![], Disposition::Cancel),
+        inspection(
+            "出租汽车经营资格年审",
+            Some(12),
+            vec![basis(
+                BasisLevel::LocalRegulation,
+                "山东省道路运输条例",
+                None,
+            )],
+            Disposition::Retain,
+        ),
+        training("危险货物运输从业人员培训", vec![], Disposition::Retain),
+    ]
+}
+
+fn finding_codes(conn: &mut DbConnection, name: &str) -> Vec<String> {
+    findings::table
+        .inner_join(items::table)
+        .filter(items::name.eq(name))
+        .order(findings::code)
+        .select(findings::code)
+        .load(conn)
+        .unwrap()
+}
+
+#[test]
+fn a_submission_stores_items_bases_and_findings_and_identical_bytes_are_a_no_op() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        let dep = s.departments[0];
+        let outcome = submit(&mut conn, s.round, dep, b"file one", &first_batch()).unwrap();
+        let CommitOutcome::Stored {
+            submission_id,
+            added,
+            ..
+        } = outcome
+        else {
+            panic!("{}: expected stored", t.backend)
+        };
+        assert_eq!(added.len(), 4, "{}", t.backend);
+        assert_eq!(count_rows!(&mut conn, items::table), 4);
+        assert_eq!(count_rows!(&mut conn, legal_bases::table), 2);
+        // R01 is silenced by the proposed cancel; R02 on the self-set retained one; R05 and R07
+        // on the training kept without basis.
+        assert_eq!(
+            finding_codes(&mut conn, "某某证年检"),
+            Vec::<String>::new(),
+            "{}",
+            t.backend
+        );
+        let self_set = finding_codes(&mut conn, "出租汽车经营资格年审");
+        assert!(
+            self_set.contains(&"R02".to_string()),
+            "{}: {self_set:?}",
+            t.backend
+        );
+        let training = finding_codes(&mut conn, "危险货物运输从业人员培训");
+        assert!(training.contains(&"R05".to_string()) && training.contains(&"R07".to_string()));
+
+        // The same bytes again: nothing new.
+        let again = submit(&mut conn, s.round, dep, b"file one", &first_batch()).unwrap();
+        assert_eq!(
+            again,
+            CommitOutcome::Unchanged { submission_id },
+            "{}",
+            t.backend
+        );
+        assert_eq!(count_rows!(&mut conn, submissions::table), 1);
+        // One audit entry for the import, and the chain holds.
+        assert_eq!(count_rows!(&mut conn, audit_log::table), 1);
+        assert_eq!(
+            audit::verify(&mut conn).unwrap(),
+            audit::Verdict::Intact { entries: 1 }
+        );
+    }
+}
+
+#[test]
+fn a_newer_file_supersedes_and_lists_added_removed_and_changed() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        let dep = s.departments[0];
+        submit(&mut conn, s.round, dep, b"v1", &first_batch()).unwrap();
+        let first_id: i64 = items::table
+            .filter(items::name.eq("道路运输经营许可证年度审验"))
+            .select(items::id)
+            .first(&mut conn)
+            .unwrap();
+
+        let mut second = first_batch();
+        second.remove(1); // 某某证年检 removed
+        second[0].cycle_months = Some(24); // changed
+        second[0].cycle_text = Some("两年一检".into());
+        second.push(inspection(
+            "新增事项年检",
+            Some(36),
+            vec![],
+            Disposition::Cancel,
+        ));
+        let outcome = submit(&mut conn, s.round, dep, b"v2", &second).unwrap();
+        let CommitOutcome::Stored {
+            superseded,
+            added,
+            removed,
+            changed,
+            unchanged,
+            submission_id,
+        } = outcome
+        else {
+            panic!("expected stored")
+        };
+        assert!(superseded.is_some(), "{}", t.backend);
+        assert_eq!(added, vec!["新增事项年检".to_string()]);
+        assert_eq!(removed, vec!["某某证年检".to_string()]);
+        assert_eq!(changed.len(), 1);
+        assert_eq!(changed[0].name, "道路运输经营许可证年度审验");
+        assert_eq!(changed[0].fields, vec!["cycle_months", "cycle_text"]);
+        assert_eq!(unchanged, 2);
+        // Identity kept: the same row, now pointing at the new submission.
+        let (id, sub, cycle): (i64, i64, Option<i64>) = items::table
+            .filter(items::name.eq("道路运输经营许可证年度审验"))
+            .select((items::id, items::submission_id, items::cycle_months))
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(
+            (id, sub, cycle),
+            (first_id, submission_id, Some(24)),
+            "{}",
+            t.backend
+        );
+        let withdrawn: bool = items::table
+            .filter(items::name.eq("某某证年检"))
+            .select(items::withdrawn)
+            .first(&mut conn)
+            .unwrap();
+        assert!(withdrawn);
+        let old_superseded_by: Option<i64> = submissions::table
+            .filter(submissions::id.eq(superseded.unwrap()))
+            .select(submissions::superseded_by)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(old_superseded_by, Some(submission_id));
+    }
+}
+
+#[test]
+fn a_file_with_errors_or_a_doubled_item_stores_nothing() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        let batch = first_batch();
+        let refused = import::commit(
+            &mut conn,
+            &Actor::cli(),
+            SubmissionInput {
+                round_id: s.round,
+                department_id: s.departments[0],
+                file_name: "x.xlsx",
+                format: "xlsx",
+                bytes: b"x",
+                report_json: "{}".into(),
+                items: vec![StatedItem {
+                    sheet: "年检事项",
+                    row: 5,
+                    draft: &batch[0],
+                }],
+                error_count: 2,
+                uploaded_by: None,
+            },
+        );
+        assert!(
+            matches!(refused, Err(CommitError::HasErrors(2))),
+            "{}",
+            t.backend
+        );
+
+        let mut doubled = first_batch();
+        doubled.push(doubled[0].clone());
+        let refused = submit(&mut conn, s.round, s.departments[0], b"doubled", &doubled);
+        assert!(
+            matches!(refused, Err(CommitError::DuplicateItem(_))),
+            "{}",
+            t.backend
+        );
+        for n in [
+            count_rows!(&mut conn, submissions::table),
+            count_rows!(&mut conn, items::table),
+            count_rows!(&mut conn, legal_bases::table),
+            count_rows!(&mut conn, findings::table),
+            count_rows!(&mut conn, audit_log::table),
+        ] {
+            assert_eq!(
+                n, 0,
+                "{}: nothing of a refused import may remain",
+                t.backend
+            );
+        }
+    }
+}
+
+#[test]
+fn the_same_licence_in_two_departments_is_flagged_in_both() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        let road = vec![basis(
+            BasisLevel::Law,
+            "中华人民共和国道路交通安全法",
+            Some("第十三条"),
+        )];
+        let a = vec![inspection(
+            "机动车安全技术检验",
+            Some(12),
+            road.clone(),
+            Disposition::Retain,
+        )];
+        submit(&mut conn, s.round, s.departments[0], b"a", &a).unwrap();
+        assert!(!finding_codes(&mut conn, "机动车安全技术检验").contains(&"R09".to_string()));
+        // Traditional characters and full-width spaces in the other department's name.
+        let mut b = a.clone();
+        b[0].name = "機動車安全技術檢驗".into();
+        submit(&mut conn, s.round, s.departments[1], b"b", &b).unwrap();
+        let r09: Vec<(String, String)> = findings::table
+            .inner_join(items::table)
+            .filter(findings::code.eq("R09"))
+            .select((items::name, findings::message_zh))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(
+            r09.len(),
+            2,
+            "{}: both departments' items carry R09: {r09:?}",
+            t.backend
+        );
+        assert!(r09.iter().any(|(_, m)| m.contains("山东省公安厅")));
+        assert!(r09.iter().any(|(_, m)| m.contains("山东省交通运输厅")));
+    }
+}
+
+fn item_id(conn: &mut DbConnection, name: &str) -> i64 {
+    items::table
+        .filter(items::name.eq(name))
+        .select(items::id)
+        .first(conn)
+        .unwrap()
+}
+
+fn input(decision: &str, cycle: Option<u32>, necessity: Option<&str>) -> DecisionInput {
+    DecisionInput {
+        decision: decision.into(),
+        cycle_months: cycle,
+        rationale: "经研究决定".into(),
+        necessity: necessity.map(str::to_string),
+    }
+}
+
+/// Counts of the tables a refused decision must leave alone.
+fn decision_state(conn: &mut DbConnection) -> (i64, i64, Vec<String>) {
+    (
+        count_rows!(conn, decisions::table),
+        count_rows!(conn, audit_log::table),
+        items::table
+            .order(items::id)
+            .select(items::state)
+            .load(conn)
+            .unwrap(),
+    )
+}
+
+#[test]
+fn bad_decisions_are_refused_and_change_nothing() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        submit(&mut conn, s.round, s.departments[0], b"v1", &first_batch()).unwrap();
+        let other_round = seed::round(&mut conn, s.region, "另一批次");
+        let road = item_id(&mut conn, "道路运输经营许可证年度审验");
+        let self_set = item_id(&mut conn, "出租汽车经营资格年审");
+        let before = decision_state(&mut conn);
+        let cases: Vec<(i64, i64, DecisionInput, DecisionError)> = vec![
+            (
+                other_round,
+                road,
+                input("retain", None, None),
+                DecisionError::OtherRound,
+            ),
+            (
+                s.round,
+                999_999,
+                input("retain", None, None),
+                DecisionError::ItemNotFound,
+            ),
+            (
+                s.round,
+                road,
+                input("abolish", None, None),
+                DecisionError::UnknownDisposition("abolish".into()),
+            ),
+            (
+                s.round,
+                road,
+                input("extend_cycle", Some(6), None),
+                DecisionError::CycleNotLonger {
+                    current: Some(12),
+                    requested: 6,
+                },
+            ),
+            (
+                s.round,
+                road,
+                input("extend_cycle", Some(12), None),
+                DecisionError::CycleNotLonger {
+                    current: Some(12),
+                    requested: 12,
+                },
+            ),
+            (
+                s.round,
+                road,
+                input("extend_cycle", None, None),
+                DecisionError::CycleRequired,
+            ),
+            (
+                s.round,
+                road,
+                input("standardise", None, None),
+                DecisionError::StandardiseOnInspection,
+            ),
+            (
+                s.round,
+                self_set,
+                input("retain", None, None),
+                DecisionError::NecessityRequired,
+            ),
+            (
+                s.round,
+                road,
+                DecisionInput {
+                    rationale: "  ".into(),
+                    ..input("retain", None, None)
+                },
+                DecisionError::RationaleMissing,
+            ),
+        ];
+        for (round, item, inp, want) in cases {
+            let got = dec::decide(&mut conn, &Actor::cli(), round, item, &inp).unwrap_err();
+            assert_eq!(got, want, "{}", t.backend);
+            assert!(!got.message(Lang::Zh).is_empty() && !got.message(Lang::En).is_empty());
+            assert_eq!(
+                decision_state(&mut conn),
+                before,
+                "{}: a refused decision changed something",
+                t.backend
+            );
+        }
+        // A published item cannot be decided again.
+        diesel::update(items::table.find(road))
+            .set(items::state.eq("published"))
+            .execute(&mut conn)
+            .unwrap();
+        let before = decision_state(&mut conn);
+        let got = dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            road,
+            &input("retain", None, None),
+        )
+        .unwrap_err();
+        assert_eq!(got, DecisionError::Published);
+        assert_eq!(decision_state(&mut conn), before);
+    }
+}
+
+#[test]
+fn decisions_replace_older_ones_keep_history_and_recompute_findings() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        submit(&mut conn, s.round, s.departments[0], b"v1", &first_batch()).unwrap();
+        let road = item_id(&mut conn, "道路运输经营许可证年度审验");
+        assert!(
+            finding_codes(&mut conn, "道路运输经营许可证年度审验").contains(&"R03".to_string())
+        );
+
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            road,
+            &input("retain", None, None),
+        )
+        .unwrap();
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            road,
+            &input("extend_cycle", Some(36), None),
+        )
+        .unwrap();
+        let history = dec::history(&mut conn, road).unwrap();
+        assert_eq!(history.len(), 2, "{}", t.backend);
+        assert_eq!(history[0].disposition, "extend_cycle");
+        assert!(history[0].superseded_at.is_none() && history[1].superseded_at.is_some());
+        // The 36-month cycle silences R03.
+        assert!(
+            !finding_codes(&mut conn, "道路运输经营许可证年度审验").contains(&"R03".to_string())
+        );
+        let state: String = items::table
+            .find(road)
+            .select(items::state)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(state, "decided");
+
+        // Keeping the self-set inspection with a necessity assessment but no consultation:
+        // R10 blocks publication.
+        let self_set = item_id(&mut conn, "出租汽车经营资格年审");
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            self_set,
+            &input("retain", None, Some("经评估确需保留")),
+        )
+        .unwrap();
+        assert!(finding_codes(&mut conn, "出租汽车经营资格年审").contains(&"R10".to_string()));
+        assert_eq!(count_rows!(&mut conn, audit_log::table), 4, "{}", t.backend);
+
+        // A bulk decision is all or nothing: one bad item refuses the whole set.
+        let cancel_all = item_id(&mut conn, "某某证年检");
+        let training = item_id(&mut conn, "危险货物运输从业人员培训");
+        let before = decision_state(&mut conn);
+        let refused = dec::decide_many(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            &[cancel_all, training, 999_999],
+            &input("cancel", None, None),
+        )
+        .unwrap_err();
+        assert_eq!(refused.item_id, Some(999_999));
+        assert_eq!(decision_state(&mut conn), before);
+        let n = dec::decide_many(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            &[cancel_all, training],
+            &input("cancel", None, None),
+        )
+        .unwrap();
+        assert_eq!(n, 2);
+    }
+}
+
+#[test]
+fn the_consolidated_list_filters_pages_and_respects_visibility() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        submit(&mut conn, s.round, s.departments[0], b"a", &first_batch()).unwrap();
+        let mut other = first_batch();
+        for d in &mut other {
+            d.name = format!("{}（公安）", d.name);
+        }
+        other.push(inspection(
+            "百分号%和下划线_事项",
+            Some(24),
+            vec![],
+            Disposition::Cancel,
+        ));
+        submit(&mut conn, s.round, s.departments[1], b"b", &other).unwrap();
+
+        let all = |f: ItemFilter, conn: &mut DbConnection| {
+            review::list_items(
+                conn,
+                &Visible::All,
+                s.round,
+                &ItemFilter { per_page: 50, ..f },
+                Lang::Zh,
+            )
+            .unwrap()
+        };
+        assert_eq!(
+            all(ItemFilter::default(), &mut conn).total,
+            9,
+            "{}",
+            t.backend
+        );
+        let by_dep = all(
+            ItemFilter {
+                department: Some(s.departments[1]),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(by_dep.total, 5);
+        let trainings = all(
+            ItemFilter {
+                kind: Some(Kind::Training),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(trainings.total, 2);
+        let r02 = all(
+            ItemFilter {
+                rule: Some("R02".into()),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(r02.total, 2);
+        assert!(
+            r02.items
+                .iter()
+                .all(|i| i.findings.iter().any(|f| f.code == "R02"))
+        );
+        let errors = all(
+            ItemFilter {
+                severity: Some(Severity::Error),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(errors.total, 2, "the two trainings kept without basis");
+        // LIKE metacharacters are matched literally.
+        let pct = all(
+            ItemFilter {
+                q: Some("%和下划线_".into()),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(pct.total, 1);
+        let none = all(
+            ItemFilter {
+                q: Some("_".into()),
+                department: Some(s.departments[0]),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(none.total, 0);
+        // Paging.
+        let p2 = review::list_items(
+            &mut conn,
+            &Visible::All,
+            s.round,
+            &ItemFilter {
+                per_page: 4,
+                page: 3,
+                ..Default::default()
+            },
+            Lang::Zh,
+        )
+        .unwrap();
+        assert_eq!((p2.items.len(), p2.pages), (1, 3));
+        // A submitter sees only its own department.
+        let own = review::list_items(
+            &mut conn,
+            &Visible::Departments(vec![s.departments[0]]),
+            s.round,
+            &ItemFilter {
+                per_page: 50,
+                ..Default::default()
+            },
+            Lang::En,
+        )
+        .unwrap();
+        assert_eq!(own.total, 4);
+        assert!(
+            own.items
+                .iter()
+                .all(|i| i.department_id == s.departments[0])
+        );
+    }
+}
