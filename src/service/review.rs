@@ -136,6 +136,15 @@ type Row = (
     String,
 );
 
+type DecisionTuple = (
+    i64,
+    String,
+    Option<i64>,
+    String,
+    Option<String>,
+    chrono::NaiveDateTime,
+);
+
 /// One page of the consolidated list of a round.
 pub fn list_items(
     conn: &mut DbConnection,
@@ -261,14 +270,7 @@ pub fn list_items(
                 resolved,
             });
         }
-        let rows: Vec<(
-            i64,
-            String,
-            Option<i64>,
-            String,
-            Option<String>,
-            chrono::NaiveDateTime,
-        )> = decisions::table
+        let rows: Vec<DecisionTuple> = decisions::table
             .filter(decisions::item_id.eq_any(&ids))
             .filter(decisions::superseded_at.is_null())
             .select((
