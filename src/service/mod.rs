@@ -5,4 +5,5 @@ pub mod decisions;
 pub mod findings;
 pub mod import;
 // TEMP pub mod parse;
+pub mod publish;
 pub mod review;
