@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use crate::db::audit::{self, Actor, Change};
 use crate::db::items::{self, ItemRow, NewItem, NewLegalBasis, Placement};
-use crate::db::schema::{items as items_t, legal_bases};
+use crate::db::schema::{items as items_t, legal_bases, legal_documents};
 use crate::db::submissions::{self, NewSubmission};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::ItemDraft;
@@ -166,6 +166,16 @@ pub fn commit(
             .map(|r| (r.identity_key.clone(), r))
             .collect();
 
+        // Bases are linked to the registry's documents as they are stored (R08 reads the link).
+        let documents: HashMap<String, i64> = legal_documents::table
+            .select((legal_documents::title_key, legal_documents::id))
+            .load::<(String, i64)>(conn)?
+            .into_iter()
+            .collect();
+        let link = |mut b: NewLegalBasis| {
+            b.document_id = documents.get(&b.title_key).copied();
+            b
+        };
         let mut seen = HashSet::new();
         let mut fresh: Vec<NewItem> = Vec::new();
         let mut fresh_bases: Vec<(String, &ItemDraft)> = Vec::new();
@@ -222,7 +232,7 @@ pub fn commit(
                         .legal_bases
                         .iter()
                         .enumerate()
-                        .map(|(i, b)| NewLegalBasis::from_domain(old.id, i, b))
+                        .map(|(i, b)| link(NewLegalBasis::from_domain(old.id, i, b)))
                         .collect();
                     items::insert_bases(conn, &bases)?;
                     touched_ids.push(old.id);
@@ -245,7 +255,7 @@ pub fn commit(
                             .legal_bases
                             .iter()
                             .enumerate()
-                            .map(|(i, b)| NewLegalBasis::from_domain(id, i, b)),
+                            .map(|(i, b)| link(NewLegalBasis::from_domain(id, i, b))),
                     );
                 }
             }
@@ -334,4 +344,48 @@ fn outcome_count(outcome: &CommitOutcome, which: usize) -> usize {
             ..
         } => [added.len(), removed.len(), changed.len()][which],
     }
+}
+
+/// Stores a read workbook: its items, and its report without them (they live in the items
+/// table, so the stored report stays small whatever the file's size).
+#[allow(clippy::too_many_arguments)]
+pub fn commit_report(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    round_id: i64,
+    department_id: i64,
+    file_name: &str,
+    bytes: &[u8],
+    report: &crate::sheets::ImportReport,
+    uploaded_by: Option<i64>,
+) -> Result<CommitOutcome, CommitError> {
+    let mut stored = serde_json::to_value(report).map_err(|e| {
+        diesel::result::Error::SerializationError(Box::new(e))
+    })?;
+    if let Some(obj) = stored.as_object_mut() {
+        obj.remove("items");
+    }
+    commit(
+        conn,
+        actor,
+        SubmissionInput {
+            round_id,
+            department_id,
+            file_name,
+            format: report.format.as_str(),
+            bytes,
+            report_json: stored.to_string(),
+            items: report
+                .items
+                .iter()
+                .map(|i| StatedItem {
+                    sheet: &i.sheet,
+                    row: i.row,
+                    draft: &i.draft,
+                })
+                .collect(),
+            error_count: report.errors.len(),
+            uploaded_by,
+        },
+    )
 }

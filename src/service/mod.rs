@@ -2,6 +2,7 @@
 //! Handlers and commands call these; these call the models in `db`.
 
 pub mod decisions;
+pub mod documents;
 pub mod findings;
 pub mod import;
 // TEMP pub mod parse;

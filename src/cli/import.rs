@@ -1,0 +1,207 @@
+//! `nianjian import` and `nianjian template`: the command-line side of the import contract
+//! (CONTRACTS.md): exit 0 read without row errors, 1 read with row errors (nothing committed),
+//! 2 the file cannot be used at all, with one clear message on stderr.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::Context;
+
+use crate::config::{self, Settings};
+use crate::db::audit::Actor;
+use crate::db::Db;
+use crate::domain::Lang;
+use crate::service::import::{CommitError, CommitOutcome};
+use crate::service::parse::Sandbox;
+use crate::service::{self, registry};
+use crate::sheets::{self, ImportReport, Limits};
+
+pub struct ImportArgs {
+    pub file: PathBuf,
+    pub department: Option<String>,
+    pub round: Option<i64>,
+    pub dry_run: bool,
+    pub json: bool,
+    pub annotate: Option<PathBuf>,
+    pub lang: Lang,
+}
+
+/// The limits a parse runs under, from the settings.
+pub fn limits(settings: &Settings) -> Limits {
+    Limits {
+        max_file_bytes: settings.upload_limit_bytes(),
+        max_rows: settings.max_rows_per_sheet,
+        max_cells: settings.max_cells,
+        ..Limits::default()
+    }
+}
+
+pub fn template(output: &Path, lang: Lang) -> anyhow::Result<ExitCode> {
+    let bytes = sheets::write_template(lang).map_err(|e| anyhow::anyhow!("无法生成模板 (cannot write the template): {e}"))?;
+    std::fs::write(output, bytes).with_context(|| format!("无法写入 (cannot write) {}", output.display()))?;
+    println!("已生成填报模板 (template written): {}", output.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    let figment = config::figment();
+    let settings = Settings::load(&figment)?;
+    let limits = limits(&settings);
+    let file_name = args
+        .file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "upload".into());
+
+    // The size first: a huge file is refused before it is read into memory.
+    let meta = std::fs::metadata(&args.file).with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
+    if meta.len() > limits.max_file_bytes {
+        let e = sheets::FileError::over(sheets::FileErrorCode::TooLarge, limits.max_file_bytes, meta.len())
+            .with_detail(sheets::guard::Detail::FileSize);
+        eprintln!("{}", e.message(args.lang));
+        return Ok(ExitCode::from(2));
+    }
+    let bytes = std::fs::read(&args.file).with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
+
+    let sandbox = Sandbox::current(settings.import_memory_mib, settings.import_timeout_secs)?;
+    let report = match sandbox.parse(&file_name, &bytes, args.lang, &limits) {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("{}", e.message(args.lang));
+            return Ok(ExitCode::from(2));
+        }
+    };
+    if let Some(out) = &args.annotate {
+        let annotated = sheets::annotate(&report, &bytes, args.lang)
+            .map_err(|e| anyhow::anyhow!("无法生成批注工作簿 (cannot write the annotated workbook): {e}"))?;
+        std::fs::write(out, annotated).with_context(|| format!("无法写入 (cannot write) {}", out.display()))?;
+    }
+
+    let mut committed: Option<CommitOutcome> = None;
+    if !args.dry_run && report.errors.is_empty() {
+        let url = settings.database_url()?;
+        let db = Db::open(&url)?;
+        let mut conn = db.conn()?;
+        let round = registry::resolve_round(&mut conn, args.round)?;
+        let department = registry::resolve_department(&mut conn, args.department.as_deref(), &report)?;
+        match service::import::commit_report(&mut conn, &Actor::cli(), round, department, &file_name, &bytes, &report, None) {
+            Ok(outcome) => committed = Some(outcome),
+            Err(CommitError::Db(e)) => return Err(e.into()),
+            Err(e) => {
+                eprintln!("{e}");
+                return Ok(ExitCode::from(1));
+            }
+        }
+    }
+
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    if args.json {
+        let mut value = serde_json::to_value(&report)?;
+        if let Some(c) = &committed {
+            value["submission"] = serde_json::to_value(c)?;
+        }
+        serde_json::to_writer_pretty(&mut out, &value)?;
+        writeln!(out)?;
+    } else {
+        print_human(&mut out, &report, args.lang)?;
+        if let Some(c) = &committed {
+            print_outcome(&mut out, c, args.lang)?;
+        } else if !args.dry_run {
+            writeln!(
+                out,
+                "{}",
+                args.lang.pick(
+                    "文件有错误，未保存任何内容。请按上面的提示修改后重新导入。",
+                    "The file has errors; nothing was stored. Fix them and import again."
+                )
+            )?;
+        }
+    }
+    Ok(ExitCode::from(report.exit_code() as u8))
+}
+
+fn print_human(out: &mut impl Write, report: &ImportReport, lang: Lang) -> std::io::Result<()> {
+    let zh = lang == Lang::Zh;
+    writeln!(out, "{} {}", if zh { "文件：" } else { "File:" }, report.file)?;
+    for s in &report.sheets {
+        writeln!(
+            out,
+            "  {} “{}”: {} {}, {} {}",
+            if zh { "工作表" } else { "sheet" },
+            s.name,
+            if zh { "表头在第" } else { "header at row" },
+            s.header_row,
+            s.rows,
+            if zh { "行事项" } else { "item rows" },
+        )?;
+    }
+    for n in &report.notices {
+        writeln!(out, "  {} {}", if zh { "提示：" } else { "note:" }, n.message)?;
+    }
+    let s = &report.summary;
+    writeln!(
+        out,
+        "{}",
+        if zh {
+            format!(
+                "共 {} 项（年检 {}，指定培训 {}），错误 {} 处，警告 {} 条",
+                s.items, s.inspections, s.trainings, s.errors, s.warnings
+            )
+        } else {
+            format!(
+                "{} items ({} inspections, {} trainings), {} errors, {} warnings",
+                s.items, s.inspections, s.trainings, s.errors, s.warnings
+            )
+        }
+    )?;
+    for e in &report.errors {
+        writeln!(out, "  ✗ {}!{} [{}] {}", e.sheet, e.cell, e.column.as_deref().unwrap_or("-"), e.message)?;
+    }
+    Ok(())
+}
+
+fn print_outcome(out: &mut impl Write, outcome: &CommitOutcome, lang: Lang) -> std::io::Result<()> {
+    match outcome {
+        CommitOutcome::Unchanged { submission_id } => writeln!(
+            out,
+            "{}",
+            lang.pick(
+                &format!("与已报送的第 {submission_id} 号文件完全相同，未作改动。"),
+                &format!("Identical to submission {submission_id}; nothing changed."),
+            )
+        ),
+        CommitOutcome::Stored {
+            submission_id,
+            superseded,
+            added,
+            removed,
+            changed,
+            unchanged,
+        } => {
+            writeln!(
+                out,
+                "{}",
+                lang.pick(
+                    &format!(
+                        "已保存为第 {submission_id} 号报送{}：新增 {}，删除 {}，修改 {}，未变 {}。",
+                        superseded.map(|s| format!("（替代第 {s} 号）")).unwrap_or_default(),
+                        added.len(),
+                        removed.len(),
+                        changed.len(),
+                        unchanged
+                    ),
+                    &format!(
+                        "Stored as submission {submission_id}{}: {} added, {} removed, {} changed, {} unchanged.",
+                        superseded.map(|s| format!(" (supersedes {s})")).unwrap_or_default(),
+                        added.len(),
+                        removed.len(),
+                        changed.len(),
+                        unchanged
+                    ),
+                )
+            )
+        }
+    }
+}
