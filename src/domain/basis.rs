@@ -92,6 +92,7 @@ impl std::error::Error for BasisError {}
 /// An empty level (or `/`) is inferred from the title; 规章 and 法规 alone are made departmental
 /// rule / administrative regulation, or their local kinds when the document is local, and marked
 /// inferred. A level that cannot be inferred stays `None` with `level_inferred = false`.
+/// When there are no bases the 依据层级 cell is ignored (`无` / `无` is common and harmless).
 pub fn parse_bases(bases: &str, levels: Option<&str>) -> Result<Vec<LegalBasis>, BasisError> {
     let Some(text) = clean_opt(bases) else {
         return Ok(Vec::new());
@@ -2775,5 +2776,126 @@ mod tests {
         );
         assert_eq!(normalise_title("中华人民共和国"), "中华人民共和国");
         assert_eq!(normalise_title(""), "");
+    }
+
+    /// Every parser of the domain layer on scrambled input: no panic (byte slicing on
+    /// characters is the usual way to get one), and results stay within their contracts.
+    #[test]
+    fn parsers_never_panic_on_scrambled_text() {
+        use crate::domain::cycle::{BareUnit, MAX_MONTHS, parse_cycle};
+        use crate::domain::text;
+        const ALPHABET: &[&str] = &[
+            "《",
+            "》",
+            "〈",
+            "〉",
+            "（",
+            "）",
+            "(",
+            ")",
+            "〔",
+            "〕",
+            "[",
+            "]",
+            "第",
+            "条",
+            "款",
+            "项",
+            "令",
+            "号",
+            "年",
+            "月",
+            "每",
+            "次",
+            "半",
+            "一",
+            "二",
+            "十",
+            "两",
+            "2",
+            "0",
+            "1",
+            "6",
+            ".",
+            "、",
+            "，",
+            "；",
+            "\n",
+            " ",
+            "\u{3000}",
+            "/",
+            "-",
+            "—",
+            "省",
+            "市",
+            "区",
+            "山东",
+            "国务院",
+            "关于",
+            "的",
+            "通知",
+            "决定",
+            "条例",
+            "办法",
+            "规定",
+            "法",
+            "实施",
+            "细则",
+            "鲁政发",
+            "2015",
+            "无",
+            "是",
+            "否",
+            "√",
+            "个",
+            "季度",
+            "不定期",
+            "a",
+            "é",
+            "😀",
+            "\u{200B}",
+            "\r",
+            "檢驗",
+        ];
+        let mut seed: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        for _ in 0..3000 {
+            let len = (next() % 12) as usize;
+            let s: String = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let l: String = (0..(next() % 4) as usize)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            if let Ok(bases) = parse_bases(&s, Some(&l)) {
+                for b in &bases {
+                    assert!(!b.title.is_empty(), "{s:?} gave an empty title");
+                    assert!(!(b.level.is_none() && b.level_inferred), "{s:?}");
+                }
+                let _ = self_set(&bases);
+            }
+            let _ = infer_level(&s);
+            let _ = parse_level(&s);
+            let _ = is_local_document(&s, Some(&l));
+            let _ = normalise_title(&s);
+            for unit in [None, Some(BareUnit::Months), Some(BareUnit::Years)] {
+                if let Ok(Some(m)) = parse_cycle(&s, unit) {
+                    assert!((1..=MAX_MONTHS).contains(&m), "{s:?} gave {m}");
+                }
+            }
+            let _ = BareUnit::from_header(&s);
+            let _ = text::clean_opt(&s);
+            let _ = text::normalise_name(&s);
+            let _ = text::parse_yes_no(&s);
+            if let Some(n) = text::parse_number(&s) {
+                assert!(n.is_finite(), "{s:?}");
+            }
+            let _ = text::parse_chinese_int(&s);
+        }
     }
 }
