@@ -644,3 +644,189 @@ fn the_consolidated_list_filters_pages_and_respects_visibility() {
         );
     }
 }
+
+#[test]
+fn repealing_a_document_reflags_every_item_that_cites_it() {
+    use nianjian::service::documents::{self, DocumentError, DocumentInput};
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        submit(&mut conn, s.round, s.departments[0], b"v1", &first_batch()).unwrap();
+        let doc = DocumentInput {
+            // Without the 中华人民共和国 prefix and with book-title marks: still the same document.
+            title: "《道路运输条例》".into(),
+            doc_number: Some("国务院令第406号".into()),
+            issuer: Some("国务院".into()),
+            level: "行政法规".into(),
+            status: "in_force".into(),
+            issued_on: None,
+            effective_on: None,
+            repealed_on: None,
+        };
+        let saved = documents::save(&mut conn, &Actor::cli(), None, &doc).unwrap();
+        assert_eq!(saved.citing.len(), 1, "{}", t.backend);
+        assert!(
+            !finding_codes(&mut conn, "道路运输经营许可证年度审验").contains(&"R08".to_string())
+        );
+
+        let repealed = documents::save(
+            &mut conn,
+            &Actor::cli(),
+            Some(saved.document.id),
+            &DocumentInput {
+                status: "已废止".into(),
+                ..doc.clone()
+            },
+        )
+        .unwrap();
+        assert_eq!(repealed.citing[0].name, "道路运输经营许可证年度审验");
+        let r08: Vec<String> = findings::table
+            .inner_join(items::table)
+            .filter(findings::code.eq("R08"))
+            .select(findings::message_zh)
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(r08.len(), 1, "{}", t.backend);
+        assert!(r08[0].contains("道路运输条例"), "{r08:?}");
+
+        // Bad input is refused and changes nothing.
+        let entries = count_rows!(&mut conn, audit_log::table);
+        for (input, want) in [
+            (
+                DocumentInput {
+                    level: "红头文件".into(),
+                    ..doc.clone()
+                },
+                "unknown_level",
+            ),
+            (
+                DocumentInput {
+                    status: "说不清".into(),
+                    ..doc.clone()
+                },
+                "unknown_status",
+            ),
+            (
+                DocumentInput {
+                    title: " 《》 ".into(),
+                    ..doc.clone()
+                },
+                "title_missing",
+            ),
+        ] {
+            let err: DocumentError =
+                documents::save(&mut conn, &Actor::cli(), None, &input).unwrap_err();
+            assert_eq!(err.code(), want);
+        }
+        let dup = documents::save(&mut conn, &Actor::cli(), None, &doc).unwrap_err();
+        assert_eq!(dup.code(), "duplicate_title", "{}", t.backend);
+        assert_eq!(count_rows!(&mut conn, audit_log::table), entries);
+    }
+}
+
+#[test]
+fn publishing_is_refused_while_errors_remain_then_numbers_versions_and_diffs_them() {
+    use nianjian::domain::publication::List;
+    use nianjian::service::publish::{self, PublishError, Which};
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        submit(&mut conn, s.round, s.departments[0], b"v1", &first_batch()).unwrap();
+        let training = item_id(&mut conn, "危险货物运输从业人员培训");
+        let road = item_id(&mut conn, "道路运输经营许可证年度审验");
+        let cancel = item_id(&mut conn, "某某证年检");
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            road,
+            &input("extend_cycle", Some(24), None),
+        )
+        .unwrap();
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            cancel,
+            &input("cancel", None, None),
+        )
+        .unwrap();
+
+        // The training kept without a legal basis blocks (R05, R07).
+        let Err(PublishError::Blocked(blocking)) =
+            publish::publish(&mut conn, &Actor::cli(), s.round)
+        else {
+            panic!("{}: publication should be refused", t.backend)
+        };
+        assert_eq!(blocking.len(), 1, "{}: {blocking:?}", t.backend);
+        assert_eq!(blocking[0].item_id, training);
+        assert!(blocking[0].findings.iter().any(|(code, _)| code == "R05"));
+        assert_eq!(
+            count_rows!(&mut conn, nianjian::db::schema::publications::table),
+            0
+        );
+
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            training,
+            &input("cancel", None, None),
+        )
+        .unwrap();
+        let first = publish::publish(&mut conn, &Actor::cli(), s.round).unwrap();
+        assert_eq!(first.number, 1);
+        // Undecided items (the self-set one) are not published.
+        assert_eq!(first.item_count, 3, "{}", t.backend);
+        let p1 = publish::load(&mut conn, &first).unwrap();
+        assert_eq!(p1.list(List::Retained).count(), 1);
+        assert_eq!(p1.list(List::Cancelled).count(), 2);
+        let retained = p1.list(List::Retained).next().unwrap();
+        assert_eq!(
+            (retained.cycle_months_before, retained.cycle_months),
+            (Some(12), Some(24))
+        );
+        assert_eq!(p1.summary.cycles_lengthened, 1);
+        // A published item cannot be decided again.
+        assert_eq!(
+            dec::decide(
+                &mut conn,
+                &Actor::cli(),
+                s.round,
+                road,
+                &input("retain", None, None)
+            )
+            .unwrap_err(),
+            DecisionError::Published
+        );
+
+        // Decide the self-set one (cancel) and publish again: version 2, diff names the change.
+        let self_set = item_id(&mut conn, "出租汽车经营资格年审");
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            self_set,
+            &input("cancel", None, None),
+        )
+        .unwrap();
+        let second = publish::publish(&mut conn, &Actor::cli(), s.round).unwrap();
+        assert_eq!(second.number, 2);
+        let latest = publish::find(&mut conn, s.region, Which::Latest)
+            .unwrap()
+            .unwrap();
+        assert_eq!(latest.id, second.id);
+        let p2 = publish::load(&mut conn, &second).unwrap();
+        let diff = publish::diff(&p1, &p2);
+        assert_eq!(diff.added.len(), 1, "{}", t.backend);
+        assert_eq!(diff.added[0].name, "出租汽车经营资格年审");
+        assert!(diff.removed.is_empty() && diff.changed.is_empty());
+        // The first publication did not change.
+        let again = publish::load(&mut conn, &first).unwrap();
+        assert_eq!(again, p1);
+        assert_eq!(
+            audit::verify(&mut conn).unwrap(),
+            audit::Verdict::Intact { entries: 7 }
+        );
+    }
+}

@@ -324,8 +324,7 @@ pub fn bases_of(
     Ok(out)
 }
 
-/// The key that matches a basis to a legal document: the title normalised like item names
-/// (width, traditional characters, punctuation such as 《》 and spaces do not matter).
+/// The key that matches a basis to a legal document (see `basis::normalise_title`).
 pub fn title_key(title: &str) -> String {
-    text::normalise_name(title)
+    crate::domain::basis::normalise_title(title)
 }

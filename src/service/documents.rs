@@ -93,9 +93,13 @@ impl DocumentError {
     pub fn message(&self, lang: Lang) -> String {
         let (zh, en) = match self {
             DocumentError::NotFound => ("未找到该法律文件".into(), "No such legal document".into()),
-            DocumentError::TitleMissing => ("请填写文件名称".into(), "The title is required".into()),
+            DocumentError::TitleMissing => {
+                ("请填写文件名称".into(), "The title is required".into())
+            }
             DocumentError::UnknownLevel(s) => (
-                format!("无法识别的层级“{s}”，可选：法律、行政法规、国务院决定、部门规章、地方性法规、地方政府规章、规范性文件"),
+                format!(
+                    "无法识别的层级“{s}”，可选：法律、行政法规、国务院决定、部门规章、地方性法规、地方政府规章、规范性文件"
+                ),
                 format!("Unknown level “{s}”"),
             ),
             DocumentError::UnknownStatus(s) => (
@@ -127,7 +131,7 @@ fn parse_status(s: &str) -> Result<DocumentStatus, DocumentError> {
     let t = s.trim();
     DocumentStatus::from_code(t)
         .or_else(|| DocumentStatus::ALL.iter().copied().find(|l| l.zh() == t))
-        .or_else(|| match t {
+        .or(match t {
             "有效" | "现行" => Some(DocumentStatus::InForce),
             "废止" | "失效" | "已失效" => Some(DocumentStatus::Repealed),
             "修订" | "已修改" => Some(DocumentStatus::Amended),
@@ -144,8 +148,12 @@ struct Valid {
 }
 
 fn validate(input: &DocumentInput) -> Result<Valid, DocumentError> {
-    let title = crate::domain::text::clean(input.title.trim_matches(|c| c == '《' || c == '》'));
-    if title.is_empty() {
+    let cleaned = crate::domain::text::clean(&input.title);
+    let title = cleaned
+        .trim_matches(|c: char| c == '《' || c == '》' || c.is_whitespace())
+        .to_string();
+    let key = title_key(&title);
+    if title.is_empty() || key.is_empty() {
         return Err(DocumentError::TitleMissing);
     }
     let level = parse_level(&input.level)?;
@@ -161,7 +169,7 @@ fn validate(input: &DocumentInput) -> Result<Valid, DocumentError> {
         return Err(DocumentError::DatesOutOfOrder);
     }
     Ok(Valid {
-        key: title_key(&title),
+        key,
         title,
         level,
         status,
@@ -195,7 +203,11 @@ fn relink(conn: &mut DbConnection, doc: &DocumentRow) -> QueryResult<Vec<CitingI
     rounds.sort();
     rounds.dedup();
     for round_id in rounds {
-        let ids = citing.iter().filter(|c| c.round_id == round_id).map(|c| c.item_id).collect();
+        let ids = citing
+            .iter()
+            .filter(|c| c.round_id == round_id)
+            .map(|c| c.item_id)
+            .collect();
         findings::recompute(conn, &Selection::Items { round_id, ids })?;
     }
     Ok(citing)
@@ -231,8 +243,16 @@ pub fn save(
         let values = (
             legal_documents::title.eq(&valid.title),
             legal_documents::title_key.eq(&valid.key),
-            legal_documents::doc_number.eq(input.doc_number.as_deref().map(str::trim).filter(|s| !s.is_empty())),
-            legal_documents::issuer.eq(input.issuer.as_deref().map(str::trim).filter(|s| !s.is_empty())),
+            legal_documents::doc_number.eq(input
+                .doc_number
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())),
+            legal_documents::issuer.eq(input
+                .issuer
+                .as_deref()
+                .map(str::trim)
+                .filter(|s| !s.is_empty())),
             legal_documents::level.eq(valid.level.code()),
             legal_documents::status.eq(valid.status.code()),
             legal_documents::issued_on.eq(input.issued_on),
@@ -242,7 +262,9 @@ pub fn save(
         );
         let doc_id = match id {
             Some(id) => {
-                diesel::update(legal_documents::table.find(id)).set(values).execute(conn)?;
+                diesel::update(legal_documents::table.find(id))
+                    .set(values)
+                    .execute(conn)?;
                 id
             }
             None => diesel::insert_into(legal_documents::table)
@@ -259,10 +281,16 @@ pub fn save(
             conn,
             actor,
             Change {
-                action: if before.is_some() { "document.update" } else { "document.create" },
+                action: if before.is_some() {
+                    "document.update"
+                } else {
+                    "document.create"
+                },
                 entity: "legal_document",
                 entity_id: Some(doc_id.to_string()),
-                before: before.as_ref().map(|b| serde_json::to_value(b).unwrap_or_default()),
+                before: before
+                    .as_ref()
+                    .map(|b| serde_json::to_value(b).unwrap_or_default()),
                 after: Some(serde_json::json!({
                     "document": serde_json::to_value(&document).unwrap_or_default(),
                     "citing_items": citing.len(),

@@ -5,6 +5,5 @@ pub mod decisions;
 pub mod documents;
 pub mod findings;
 pub mod import;
-// TEMP pub mod parse;
 pub mod publish;
 pub mod review;

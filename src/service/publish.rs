@@ -9,7 +9,9 @@ use serde::Serialize;
 
 use crate::db::audit::{self, Actor, Change};
 use crate::db::items::{self as item_rows, ItemRow, state};
-use crate::db::schema::{decisions, departments, findings, items, published_items, publications, regions, rounds};
+use crate::db::schema::{
+    decisions, departments, findings, items, publications, published_items, regions, rounds,
+};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::publication::{List, Publication, PublishedItem, Summary};
 use crate::domain::{Disposition, Kind, Lang, LegalBasis, TiedTo};
@@ -48,9 +50,14 @@ impl PublishError {
         match (self, lang) {
             (_, Lang::Zh) => self.to_string(),
             (PublishError::Blocked(b), Lang::En) => {
-                format!("{} items have unresolved errors; publication refused", b.len())
+                format!(
+                    "{} items have unresolved errors; publication refused",
+                    b.len()
+                )
             }
-            (PublishError::NothingDecided, Lang::En) => "No item of the round has been decided yet".into(),
+            (PublishError::NothingDecided, Lang::En) => {
+                "No item of the round has been decided yet".into()
+            }
             (PublishError::RoundNotFound, Lang::En) => "No such round".into(),
             (PublishError::Db(_), Lang::En) => "Internal error".into(),
         }
@@ -114,7 +121,13 @@ pub fn blocking_items(conn: &mut DbConnection, round_id: i64) -> QueryResult<Vec
         .filter(findings::severity.eq("error"))
         .filter(findings::resolved.eq(false))
         .order((departments::name, items::row_number, findings::code))
-        .select((items::id, departments::name, items::name, findings::code, findings::message_zh))
+        .select((
+            items::id,
+            departments::name,
+            items::name,
+            findings::code,
+            findings::message_zh,
+        ))
         .load(conn)?;
     let mut out: Vec<BlockingItem> = Vec::new();
     for (id, department, name, code, message) in rows {
@@ -131,8 +144,15 @@ pub fn blocking_items(conn: &mut DbConnection, round_id: i64) -> QueryResult<Vec
     Ok(out)
 }
 
+/// A decided item with its department (code, name) and decision (disposition, cycle, rationale).
+type DecidedRow = (ItemRow, (String, String), (String, Option<i64>, String));
+
 /// Publishes the round's decided items as the region's next numbered publication.
-pub fn publish(conn: &mut DbConnection, actor: &Actor, round_id: i64) -> Result<PublicationRow, PublishError> {
+pub fn publish(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    round_id: i64,
+) -> Result<PublicationRow, PublishError> {
     write_transaction(conn, |conn| {
         let (region_id, round_name): (i64, String) = rounds::table
             .find(round_id)
@@ -150,7 +170,7 @@ pub fn publish(conn: &mut DbConnection, actor: &Actor, round_id: i64) -> Result<
             .first(conn)?;
 
         // Decided, live items with their decision in force and their department.
-        let rows: Vec<(ItemRow, (String, String), (String, Option<i64>, String))> = items::table
+        let rows: Vec<DecidedRow> = items::table
             .inner_join(departments::table)
             .inner_join(decisions::table)
             .filter(items::round_id.eq(round_id))
@@ -160,7 +180,11 @@ pub fn publish(conn: &mut DbConnection, actor: &Actor, round_id: i64) -> Result<
             .select((
                 ItemRow::as_select(),
                 (departments::code, departments::name),
-                (decisions::disposition, decisions::cycle_months, decisions::rationale),
+                (
+                    decisions::disposition,
+                    decisions::cycle_months,
+                    decisions::rationale,
+                ),
             ))
             .load(conn)?;
         if rows.is_empty() {
@@ -321,7 +345,11 @@ pub fn region_id(conn: &mut DbConnection, code: Option<&str>) -> QueryResult<Opt
     }
 }
 
-pub fn find(conn: &mut DbConnection, region_id: i64, which: Which) -> QueryResult<Option<PublicationRow>> {
+pub fn find(
+    conn: &mut DbConnection,
+    region_id: i64,
+    which: Which,
+) -> QueryResult<Option<PublicationRow>> {
     let q = publications::table
         .filter(publications::region_id.eq(region_id))
         .select(PublicationRow::as_select());
@@ -452,8 +480,16 @@ pub struct Diff {
 
 /// Items added, removed and changed (field by field) from publication `a` to `b`, by identity.
 pub fn diff(a: &Publication, b: &Publication) -> Diff {
-    let old: HashMap<&str, &PublishedItem> = a.items.iter().map(|i| (i.identity_key.as_str(), i)).collect();
-    let new: HashMap<&str, &PublishedItem> = b.items.iter().map(|i| (i.identity_key.as_str(), i)).collect();
+    let old: HashMap<&str, &PublishedItem> = a
+        .items
+        .iter()
+        .map(|i| (i.identity_key.as_str(), i))
+        .collect();
+    let new: HashMap<&str, &PublishedItem> = b
+        .items
+        .iter()
+        .map(|i| (i.identity_key.as_str(), i))
+        .collect();
     let added = b
         .items
         .iter()
