@@ -4,3 +4,4 @@ mod cfb;
 pub mod guard;
 pub mod read;
 pub mod spec;
+pub mod template;
