@@ -205,4 +205,8 @@ pub struct Finding {
     pub code: String,
     pub severity: Severity,
     pub message: String,
+    /// Settled by the office's justified keep decision (DESIGN.md §9): still listed as history,
+    /// no longer blocking publication. Absent from the JSON when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub resolved: bool,
 }
