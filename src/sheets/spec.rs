@@ -242,8 +242,8 @@ pub static COLUMNS: [ColumnSpec; Field::COUNT] = [
         values: Values::Text,
         width: 32.0,
         hint: (
-            "年检或培训的正式名称，如“道路运输经营许可证年度审验”。必填。",
-            "The official name of the inspection or training. Required.",
+            "年检或培训的正式名称，如“道路运输经营许可证年度审验”。",
+            "The official name of the inspection or training.",
         ),
     },
     ColumnSpec {
@@ -277,8 +277,8 @@ pub static COLUMNS: [ColumnSpec; Field::COUNT] = [
         values: Values::Text,
         width: 20.0,
         hint: (
-            "实施该事项的部门全称。必填。",
-            "Full name of the department that runs it. Required.",
+            "实施该事项的部门全称。",
+            "Full name of the department that runs it.",
         ),
     },
     ColumnSpec {
@@ -305,8 +305,8 @@ pub static COLUMNS: [ColumnSpec; Field::COUNT] = [
         values: Values::TiedTo,
         width: 14.0,
         hint: (
-            "培训与哪个环节挂钩：发证、年检，或发证和年检。必填。",
-            "What the training is tied to: 发证 (issuance), 年检 (inspection) or both. Required.",
+            "培训与哪个环节挂钩：发证、年检，或发证和年检。",
+            "What the training is tied to: 发证 (issuance), 年检 (inspection) or both.",
         ),
     },
     ColumnSpec {
@@ -481,8 +481,8 @@ pub static COLUMNS: [ColumnSpec; Field::COUNT] = [
         values: Values::Cycle,
         width: 14.0,
         hint: (
-            "按实际写法填写，如“每年一次”“2年”“24个月”“每半年”或“不定期”。必填。",
-            "As you would write it: 每年一次, 2年, 24个月, 每半年 or 不定期. Required.",
+            "按实际写法填写，如“每年一次”“2年”“24个月”“每半年”或“不定期”。",
+            "As you would write it: 每年一次, 2年, 24个月, 每半年 or 不定期.",
         ),
     },
     ColumnSpec {
@@ -648,8 +648,8 @@ pub static COLUMNS: [ColumnSpec; Field::COUNT] = [
         values: Values::Disposition,
         width: 16.0,
         hint: (
-            "保留、取消、延长周期、改为年度报告公示，培训还可填“规范”。必填。",
-            "保留 retain, 取消 cancel, 延长周期 extend cycle, 改为年度报告公示 annual report, 规范 standardise (trainings). Required.",
+            "保留、取消、延长周期、改为年度报告公示，培训还可填“规范”。",
+            "保留 retain, 取消 cancel, 延长周期 extend cycle, 改为年度报告公示 annual report, 规范 standardise (trainings).",
         ),
     },
     ColumnSpec {
@@ -744,20 +744,6 @@ pub fn sheet_name(kind: Kind) -> &'static str {
     }
 }
 
-/// The unit a header states for bare numbers in its column: `检验周期（月）`, `周期(年)`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum HeaderUnit {
-    Months,
-    Years,
-}
-
-/// A header cell understood: the canonical column and the unit it states, if any.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HeaderMatch {
-    pub field: Field,
-    pub unit: Option<HeaderUnit>,
-}
-
 /// Normalises a header for comparison: full-width ASCII to half-width, no whitespace, no `*`
 /// (the required mark), ASCII lowercase.
 pub fn header_key(text: &str) -> String {
@@ -797,25 +783,20 @@ fn synonym_map() -> &'static HashMap<String, Field> {
 
 /// Understands a header cell, or `None` for a column we do not know.
 ///
-/// A trailing parenthesis is tried both ways: `检验周期（月）` is the cycle in months,
-/// `设定依据（法律法规名称及条款）` is the basis column.
-pub fn match_header(text: &str) -> Option<HeaderMatch> {
+/// A trailing parenthesis is tried both ways: `检验周期（月）` is the cycle column (its unit is
+/// [`crate::domain::cycle::BareUnit::from_header`]'s business), `设定依据（法律法规名称及条款）`
+/// the basis column.
+pub fn match_header(text: &str) -> Option<Field> {
     let key = header_key(text);
     if key.is_empty() {
         return None;
     }
     let map = synonym_map();
     if let Some(&field) = map.get(&key) {
-        return Some(HeaderMatch { field, unit: None });
+        return Some(field);
     }
-    let (base, inner) = split_trailing_parenthesis(&key)?;
-    let &field = map.get(base)?;
-    let unit = if matches!(field, Field::Cycle | Field::ProposedCycle) {
-        unit_of(inner)
-    } else {
-        None
-    };
-    Some(HeaderMatch { field, unit })
+    let (base, _) = split_trailing_parenthesis(&key)?;
+    map.get(base).copied()
 }
 
 /// `检验周期(月)` → (`检验周期`, `月`). Keys are already half-width, so only `(` and `【` remain.
@@ -831,17 +812,6 @@ fn split_trailing_parenthesis(key: &str) -> Option<(&str, &str)> {
     let base = &key[..start];
     let inner = &key[start + open.len_utf8()..key.len() - close.len_utf8()];
     (!base.is_empty()).then_some((base, inner))
-}
-
-fn unit_of(inner: &str) -> Option<HeaderUnit> {
-    let inner = inner.trim_start_matches("单位:").trim_start_matches("单位");
-    match inner {
-        "月" | "个月" | "月数" | "月份" | "months" | "month" | "個月" => {
-            Some(HeaderUnit::Months)
-        }
-        "年" | "年数" | "years" | "year" => Some(HeaderUnit::Years),
-        _ => None,
-    }
 }
 
 /// The words a value of a closed list is written with, besides its code and labels.
@@ -1100,43 +1070,28 @@ mod tests {
 
     #[test]
     fn headers_as_departments_write_them() {
-        let cases: &[(&str, Field, Option<HeaderUnit>)] = &[
-            ("事项名称*", Field::Name, None),
-            ("项目名称", Field::Name, None),
-            (" 事 项 名 称 ", Field::Name, None),
-            ("年检周期（月）", Field::Cycle, Some(HeaderUnit::Months)),
-            ("检验频次(年)", Field::Cycle, Some(HeaderUnit::Years)),
-            (
-                "检验周期（单位：月）",
-                Field::Cycle,
-                Some(HeaderUnit::Months),
-            ),
-            ("检验周期", Field::Cycle, None),
-            ("法律依据", Field::Bases, None),
-            ("设定依据（法律法规名称及条款）", Field::Bases, None),
-            ("清理意见", Field::Proposed, None),
-            ("处理建议", Field::Proposed, None),
-            ("实施机关", Field::Department, None),
-            ("實施部門", Field::Department, None),
-            ("Legal Basis", Field::Bases, None),
-            ("是否已改为年度报告公示（是/否）", Field::AnnualReport, None),
-            (
-                "拟调整周期（月）",
-                Field::ProposedCycle,
-                Some(HeaderUnit::Months),
-            ),
-            ("ＮＡＭＥ", Field::Name, None),
-            ("备注", Field::Remarks, None),
+        let cases: &[(&str, Field)] = &[
+            ("事项名称*", Field::Name),
+            ("项目名称", Field::Name),
+            (" 事 项 名 称 ", Field::Name),
+            ("年检周期（月）", Field::Cycle),
+            ("检验频次(年)", Field::Cycle),
+            ("检验周期（单位：月）", Field::Cycle),
+            ("检验周期", Field::Cycle),
+            ("法律依据", Field::Bases),
+            ("设定依据（法律法规名称及条款）", Field::Bases),
+            ("清理意见", Field::Proposed),
+            ("处理建议", Field::Proposed),
+            ("实施机关", Field::Department),
+            ("實施部門", Field::Department),
+            ("Legal Basis", Field::Bases),
+            ("是否已改为年度报告公示（是/否）", Field::AnnualReport),
+            ("拟调整周期（月）", Field::ProposedCycle),
+            ("ＮＡＭＥ", Field::Name),
+            ("备注", Field::Remarks),
         ];
-        for (text, field, unit) in cases {
-            assert_eq!(
-                match_header(text),
-                Some(HeaderMatch {
-                    field: *field,
-                    unit: *unit
-                }),
-                "{text}"
-            );
+        for (text, field) in cases {
+            assert_eq!(match_header(text), Some(*field), "{text}");
         }
         assert_eq!(match_header("填报单位：省交通运输厅"), None);
         assert_eq!(match_header(""), None);
