@@ -395,11 +395,11 @@ pub fn parse_number(s: &str) -> Option<f64> {
         }
     }
     let mut factor = 1.0;
-    if let Some(rest) = t.strip_suffix('万') {
-        if rest.chars().any(|c| c.is_ascii_digit()) {
-            t = rest;
-            factor = 10_000.0;
-        }
+    if let Some(rest) = t.strip_suffix('万')
+        && rest.chars().any(|c| c.is_ascii_digit())
+    {
+        t = rest;
+        factor = 10_000.0;
     }
     if t.is_empty() {
         return None;
@@ -418,10 +418,10 @@ pub(crate) fn parse_plain_decimal(t: &str) -> Option<f64> {
         Some((i, f)) => (i, Some(f)),
         None => (body, None),
     };
-    if let Some(f) = frac {
-        if f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()) {
-            return None;
-        }
+    if let Some(f) = frac
+        && (f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
     }
     if int.is_empty() && frac.is_none() {
         return None;
