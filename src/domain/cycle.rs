@@ -184,12 +184,15 @@ fn read_zh(s: &str) -> Reading {
     if is_irregular_zh(s) {
         return Reading::Irregular;
     }
-    // 取得证书后每2年一次, 首次检验后每年一次: read from the last 每.
-    if let Some(i) = s.rfind('每')
-        && i > 0
-        && let Some(m) = parse_zh(&s[i..])
-    {
-        return Reading::Months(m);
+    // 取得证书后每2年一次, 6年内每2年一次，超过6年每年一次: read from the first 每, in the first
+    // clause if it has one.
+    for clause in [first, s] {
+        if let Some(i) = clause.find('每')
+            && i > 0
+            && let Some(m) = parse_zh(&clause[i..])
+        {
+            return Reading::Months(m);
+        }
     }
     Reading::Unreadable
 }
@@ -630,6 +633,20 @@ fn parse_en(s: &str) -> Option<f64> {
             split_words.push((*w).to_string());
         }
     }
+    split_words.retain(|w| {
+        !matches!(
+            w.as_str(),
+            "inspection"
+                | "inspections"
+                | "inspected"
+                | "check"
+                | "checked"
+                | "cycle"
+                | "is"
+                | "of"
+                | "the"
+        )
+    });
     let compact: String = split_words.concat();
     let whole = match compact.as_str() {
         "annually" | "annual" | "yearly" | "everyyear" | "eachyear" | "peryear" => Some(12.0),
@@ -645,12 +662,6 @@ fn parse_en(s: &str) -> Option<f64> {
         return whole;
     }
     words = split_words.iter().map(String::as_str).collect();
-    words.retain(|w| {
-        !matches!(
-            *w,
-            "inspection" | "inspected" | "check" | "checked" | "cycle" | "is" | "of" | "the"
-        )
-    });
 
     // once a year, twice per year, 3 times every 2 years, once every 6 months
     let mut i = 0;
@@ -791,6 +802,17 @@ mod tests {
             ("二十四个月", None, Months(24)),
             ("每年一次，必要时不定期抽查", None, Months(12)),
             ("取得证书后每2年一次", None, Months(24)),
+            ("2017年起每两年一次", None, Months(24)),
+            ("6年内每2年一次，超过6年每年一次", None, Months(24)),
+            ("一年一次（新车6年内两年一次）", None, Months(12)),
+            ("三年一次，首次两年", None, Months(36)),
+            ("每年12月", None, Months(12)),
+            ("2016年", None, Fails(CYCLE_OUT_OF_RANGE)),
+            ("annual inspection", None, Months(12)),
+            ("Every year", None, Months(12)),
+            ("2y", None, Months(24)),
+            ("1-2年", None, Fails(CYCLE_UNREADABLE)),
+            ("半年或一年", None, Fails(CYCLE_UNREADABLE)),
             ("每年3月份", None, Months(12)),
             ("每年度檢驗一次", None, Months(12)),
             ("两年检一次", None, Months(24)),
