@@ -317,15 +317,16 @@ fn pick(zh: bool, zh_text: String, en_text: String) -> String {
 /// A byte count as people read it: `200 MiB`, `1.5 MiB`, `512 KiB`.
 fn size(bytes: u64) -> String {
     const MIB: u64 = 1 << 20;
-    if bytes >= MIB {
-        if bytes.is_multiple_of(MIB) {
-            format!("{} MiB", bytes / MIB)
-        } else {
-            format!("{:.1} MiB", bytes as f64 / MIB as f64)
-        }
-    } else {
-        format!("{} KiB", bytes.div_ceil(1024))
+    if bytes < MIB {
+        return format!("{} KiB", bytes.div_ceil(1024));
     }
+    if bytes.is_multiple_of(MIB) {
+        return format!("{} MiB", bytes / MIB);
+    }
+    let mib = bytes as f64 / MIB as f64;
+    // Enough digits that a size just over a limit does not print as the limit.
+    let decimals = if mib.fract() < 0.05 { 2 } else { 1 };
+    format!("{mib:.decimals$} MiB")
 }
 
 /// The real format of a file, whatever its name says.
@@ -534,14 +535,7 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<Format, FileError> {
             return Err(FileError::new(FileErrorCode::Encrypted));
         }
         let size = entry.size();
-        total = total.saturating_add(size);
-        if total > limits.max_uncompressed_bytes {
-            return Err(FileError::over(
-                FileErrorCode::TooLarge,
-                limits.max_uncompressed_bytes,
-                total,
-            ));
-        }
+        // The ratio first: an absurd ratio says more about the file than its size does.
         if size > limits.ratio_min_bytes {
             let ratio = size / entry.compressed_size().max(1);
             if ratio > limits.max_ratio {
@@ -550,6 +544,14 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<Format, FileError> {
                         .with_detail(Detail::Member(name)),
                 );
             }
+        }
+        total = total.saturating_add(size);
+        if total > limits.max_uncompressed_bytes {
+            return Err(FileError::over(
+                FileErrorCode::TooLarge,
+                limits.max_uncompressed_bytes,
+                total,
+            ));
         }
         names.push(name);
     }
@@ -562,7 +564,11 @@ fn check_zip(bytes: &[u8], limits: &Limits) -> Result<Format, FileError> {
             return Err(FileError::new(FileErrorCode::UnsupportedFormat)
                 .with_detail(Detail::OtherType("xlsb".into())));
         } else if names.iter().any(|n| n.starts_with("xl/")) {
-            if has("xl/vbaProject.bin") {
+            let mut types = String::new();
+            let part = archive.by_name("[Content_Types].xml").map_err(zip_error)?;
+            // Macro-enabled is a label only; a damaged part is calamine's to report.
+            let _ = part.take(1 << 20).read_to_string(&mut types);
+            if types.contains("macroEnabled") || has("xl/vbaProject.bin") {
                 Format::Xlsm
             } else {
                 Format::Xlsx
@@ -1041,6 +1047,15 @@ mod tests {
             FileError::over(FileErrorCode::TooManyRows, 100_000, 100_001).with_sheet("年检事项");
         let zh = rows.message(Lang::Zh);
         assert!(zh.contains("100000") && zh.contains("年检事项"), "{zh}");
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(size(200 << 20), "200 MiB");
+        assert_eq!(size((200 << 20) + 9762), "200.01 MiB");
+        assert_eq!(size(300 << 19), "150 MiB");
+        assert_eq!(size((3 << 19) + 1), "1.5 MiB");
+        assert_eq!(size(1000), "1 KiB");
     }
 
     #[test]

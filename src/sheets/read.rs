@@ -93,10 +93,9 @@ pub enum Flow {
 
 /// Receives the rows of each sheet.
 pub trait Visitor {
-    /// A hidden (or very hidden) sheet was left out.
-    fn hidden_sheet(&mut self, name: &str);
-    /// A visible worksheet starts; `SkipSheet` to leave it unread.
-    fn begin_sheet(&mut self, name: &str) -> Flow;
+    /// A worksheet starts (`hidden` for hidden and very hidden ones); `SkipSheet` to leave it
+    /// unread.
+    fn begin_sheet(&mut self, name: &str, hidden: bool) -> Flow;
     /// One row (0-based index) with its non-empty cells in column order; `SkipSheet` stops the
     /// sheet.
     fn row(&mut self, row: u32, cells: &[RawCell<'_>]) -> Flow;
@@ -141,7 +140,7 @@ impl Caps<'_> {
     }
 }
 
-/// Reads every visible sheet of a file that [`super::guard::sniff`] accepted.
+/// Reads every worksheet of a file that [`super::guard::sniff`] accepted.
 pub fn visit(
     file_name: &str,
     bytes: &[u8],
@@ -239,20 +238,13 @@ fn data_value(data: &Data) -> Option<Value<'_>> {
     })
 }
 
-/// The worksheets to read, in workbook order, telling the visitor of hidden ones.
-fn visible_sheets(sheets: &[calamine::Sheet], visitor: &mut dyn Visitor) -> Vec<String> {
-    let mut names = Vec::new();
-    for sheet in sheets {
-        if sheet.typ != SheetType::WorkSheet {
-            continue;
-        }
-        if sheet.visible != SheetVisible::Visible {
-            visitor.hidden_sheet(&sheet.name);
-            continue;
-        }
-        names.push(sheet.name.clone());
-    }
-    names
+/// The worksheets, in workbook order, with whether each is hidden; chart sheets left out.
+fn worksheets(sheets: &[calamine::Sheet]) -> Vec<(String, bool)> {
+    sheets
+        .iter()
+        .filter(|s| s.typ == SheetType::WorkSheet)
+        .map(|s| (s.name.clone(), s.visible != SheetVisible::Visible))
+        .collect()
 }
 
 fn visit_xlsx(
@@ -261,8 +253,8 @@ fn visit_xlsx(
     visitor: &mut dyn Visitor,
 ) -> Result<(), FileError> {
     let mut workbook = calamine::Xlsx::new(Cursor::new(bytes)).map_err(xlsx_error)?;
-    for name in visible_sheets(workbook.sheets_metadata(), visitor) {
-        if visitor.begin_sheet(&name) == Flow::SkipSheet {
+    for (name, hidden) in worksheets(workbook.sheets_metadata()) {
+        if visitor.begin_sheet(&name, hidden) == Flow::SkipSheet {
             continue;
         }
         {
@@ -311,9 +303,8 @@ where
     R: Reader<RS>,
     FileError: From<R::Error>,
 {
-    let names = visible_sheets(workbook.sheets_metadata(), visitor);
-    for name in names {
-        if visitor.begin_sheet(&name) == Flow::SkipSheet {
+    for (name, hidden) in worksheets(workbook.sheets_metadata()) {
+        if visitor.begin_sheet(&name, hidden) == Flow::SkipSheet {
             continue;
         }
         let range = workbook.worksheet_range(&name)?;
@@ -386,7 +377,7 @@ fn visit_csv(
     caps: &mut Caps<'_>,
     visitor: &mut dyn Visitor,
 ) -> Result<(), FileError> {
-    if visitor.begin_sheet(sheet) == Flow::SkipSheet {
+    if visitor.begin_sheet(sheet, false) == Flow::SkipSheet {
         return Ok(());
     }
     let mut reader = csv::ReaderBuilder::new()
@@ -438,10 +429,11 @@ pub(crate) mod tests {
     }
 
     impl Visitor for Collect {
-        fn hidden_sheet(&mut self, name: &str) {
-            self.hidden.push(name.into());
-        }
-        fn begin_sheet(&mut self, name: &str) -> Flow {
+        fn begin_sheet(&mut self, name: &str, hidden: bool) -> Flow {
+            if hidden {
+                self.hidden.push(name.into());
+                return Flow::SkipSheet;
+            }
             self.sheets.push((name.into(), Vec::new()));
             Flow::Continue
         }
