@@ -81,6 +81,8 @@ const NOTES_SHEET_WORDS: &[&str] = &[
     "字典",
     "下拉",
     "选项",
+    "错误清单",
+    "问题清单",
     "instruction",
     "readme",
 ];
@@ -1146,5 +1148,66 @@ fn copy_field(from: &ItemDraft, to: &mut ItemDraft, field: Field) {
         Field::ProposedCycle => to.proposed_cycle_months = from.proposed_cycle_months,
         Field::Reason => to.reason = from.reason.clone(),
         Field::Remarks => to.remarks = from.remarks.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_clean_shortcut_agrees_with_clean() {
+        let texts = [
+            "道路运输经营许可证年度审验",
+            "《中华人民共和国道路运输条例》第六十七条",
+            "JT-XK-0101",
+            "每年一次",
+            "a b",
+            "a  b",
+            " 省交通运输厅",
+            "省交通运输厅\u{3000}",
+            "经营者质量信誉考核为AAA级的，审验周期可延长至两年",
+            "３年",
+            "（月）",
+            "第一条\n第二条",
+            "“两客一危”",
+            "鲁价费发〔2012〕85号",
+            "【重要】·说明—",
+            "/",
+            "-",
+            "N/A",
+            "无",
+            "",
+            "\t12",
+            "ﬁ",
+            "⑴",
+        ];
+        for text in texts {
+            assert_eq!(cleaned(text), clean(text), "{text:?}");
+            assert_eq!(cleaned_opt(text), clean_opt(text), "{text:?}");
+        }
+        assert!(matches!(cleaned("每年一次"), Cow::Borrowed(_)));
+    }
+
+    #[test]
+    fn a_returned_error_list_is_a_notes_sheet() {
+        let name = super::super::annotate::ERRORS_SHEET;
+        assert!(NOTES_SHEET_WORDS.iter().any(|w| name.contains(w)));
+    }
+
+    #[test]
+    fn notes_rows() {
+        for text in [
+            "填表说明：",
+            "  说明：本表",
+            "注：1.",
+            "备注:",
+            "填报人：王晓燕",
+        ] {
+            assert!(is_notes(&Value::Text(text.into())), "{text}");
+        }
+        for text in ["说明书检验", "备注", "道路运输证"] {
+            assert!(!is_notes(&Value::Text(text.into())), "{text}");
+        }
     }
 }
