@@ -1,1 +1,40 @@
-//! Reading workbooks into domain drafts with cell-referenced errors; writing the template.
+//! Reading workbooks into domain drafts with cell-referenced errors; writing the template and
+//! the annotated workbook.
+//!
+//! [`read_workbook`] is the one entry point of an import: pure (no database, no files), it
+//! sniffs the real format, applies the [`Limits`], finds the header row of every visible sheet,
+//! maps its columns by the [`spec`] and turns each row into an [`ItemDraft`](crate::domain::ItemDraft)
+//! with cell-exact errors and the review rules' findings.
+
+pub mod annotate;
+mod cfb;
+pub mod guard;
+mod import;
+pub mod read;
+pub mod report;
+pub mod spec;
+pub mod template;
+
+use sha2::{Digest, Sha256};
+
+pub use annotate::{AnnotateError, annotate};
+pub use guard::{FileError, FileErrorCode, Format, Limits};
+pub use report::{CellError, ImportReport, Notice, ReportItem, SheetReport, Summary};
+pub use template::write_template;
+
+use crate::domain::Lang;
+
+/// Reads a department's workbook into a report: the items, every cell error, the notices.
+/// `Err` when the file cannot be used at all (exit 2, HTTP 422).
+pub fn read_workbook(
+    file_name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    lang: Lang,
+) -> Result<ImportReport, FileError> {
+    let sniffed = guard::sniff(file_name, bytes, limits)?;
+    let sha256 = hex::encode(Sha256::digest(bytes));
+    let mut import = import::Import::new(file_name, sha256, &sniffed, lang);
+    read::visit(file_name, bytes, &sniffed, limits, &mut import)?;
+    import.finish()
+}
