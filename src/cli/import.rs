@@ -9,8 +9,8 @@ use std::process::ExitCode;
 use anyhow::Context;
 
 use crate::config::{self, Settings};
-use crate::db::audit::Actor;
 use crate::db::Db;
+use crate::db::audit::Actor;
 use crate::domain::Lang;
 use crate::service::import::{CommitError, CommitOutcome};
 use crate::service::parse::Sandbox;
@@ -38,8 +38,10 @@ pub fn limits(settings: &Settings) -> Limits {
 }
 
 pub fn template(output: &Path, lang: Lang) -> anyhow::Result<ExitCode> {
-    let bytes = sheets::write_template(lang).map_err(|e| anyhow::anyhow!("无法生成模板 (cannot write the template): {e}"))?;
-    std::fs::write(output, bytes).with_context(|| format!("无法写入 (cannot write) {}", output.display()))?;
+    let bytes = sheets::write_template(lang)
+        .map_err(|e| anyhow::anyhow!("无法生成模板 (cannot write the template): {e}"))?;
+    std::fs::write(output, bytes)
+        .with_context(|| format!("无法写入 (cannot write) {}", output.display()))?;
     println!("已生成填报模板 (template written): {}", output.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -55,14 +57,20 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .unwrap_or_else(|| "upload".into());
 
     // The size first: a huge file is refused before it is read into memory.
-    let meta = std::fs::metadata(&args.file).with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
+    let meta = std::fs::metadata(&args.file)
+        .with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
     if meta.len() > limits.max_file_bytes {
-        let e = sheets::FileError::over(sheets::FileErrorCode::TooLarge, limits.max_file_bytes, meta.len())
-            .with_detail(sheets::guard::Detail::FileSize);
+        let e = sheets::FileError::over(
+            sheets::FileErrorCode::TooLarge,
+            limits.max_file_bytes,
+            meta.len(),
+        )
+        .with_detail(sheets::guard::Detail::FileSize);
         eprintln!("{}", e.message(args.lang));
         return Ok(ExitCode::from(2));
     }
-    let bytes = std::fs::read(&args.file).with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
+    let bytes = std::fs::read(&args.file)
+        .with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
 
     let sandbox = Sandbox::current(settings.import_memory_mib, settings.import_timeout_secs)?;
     let report = match sandbox.parse(&file_name, &bytes, args.lang, &limits) {
@@ -73,9 +81,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     };
     if let Some(out) = &args.annotate {
-        let annotated = sheets::annotate(&report, &bytes, args.lang)
-            .map_err(|e| anyhow::anyhow!("无法生成批注工作簿 (cannot write the annotated workbook): {e}"))?;
-        std::fs::write(out, annotated).with_context(|| format!("无法写入 (cannot write) {}", out.display()))?;
+        let annotated = sheets::annotate(&report, &bytes, &file_name, args.lang).map_err(|e| {
+            anyhow::anyhow!("无法生成批注工作簿 (cannot write the annotated workbook): {e}")
+        })?;
+        std::fs::write(out, annotated)
+            .with_context(|| format!("无法写入 (cannot write) {}", out.display()))?;
     }
 
     let mut committed: Option<CommitOutcome> = None;
@@ -84,8 +94,18 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let db = Db::open(&url)?;
         let mut conn = db.conn()?;
         let round = registry::resolve_round(&mut conn, args.round)?;
-        let department = registry::resolve_department(&mut conn, args.department.as_deref(), &report)?;
-        match service::import::commit_report(&mut conn, &Actor::cli(), round, department, &file_name, &bytes, &report, None) {
+        let department =
+            registry::resolve_department(&mut conn, args.department.as_deref(), &report)?;
+        match service::import::commit_report(
+            &mut conn,
+            &Actor::cli(),
+            round,
+            department,
+            &file_name,
+            &bytes,
+            &report,
+            None,
+        ) {
             Ok(outcome) => committed = Some(outcome),
             Err(CommitError::Db(e)) => return Err(e.into()),
             Err(e) => {
@@ -124,7 +144,12 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
 fn print_human(out: &mut impl Write, report: &ImportReport, lang: Lang) -> std::io::Result<()> {
     let zh = lang == Lang::Zh;
-    writeln!(out, "{} {}", if zh { "文件：" } else { "File:" }, report.file)?;
+    writeln!(
+        out,
+        "{} {}",
+        if zh { "文件：" } else { "File:" },
+        report.file
+    )?;
     for s in &report.sheets {
         writeln!(
             out,
@@ -138,7 +163,12 @@ fn print_human(out: &mut impl Write, report: &ImportReport, lang: Lang) -> std::
         )?;
     }
     for n in &report.notices {
-        writeln!(out, "  {} {}", if zh { "提示：" } else { "note:" }, n.message)?;
+        writeln!(
+            out,
+            "  {} {}",
+            if zh { "提示：" } else { "note:" },
+            n.message
+        )?;
     }
     let s = &report.summary;
     writeln!(
@@ -157,7 +187,14 @@ fn print_human(out: &mut impl Write, report: &ImportReport, lang: Lang) -> std::
         }
     )?;
     for e in &report.errors {
-        writeln!(out, "  ✗ {}!{} [{}] {}", e.sheet, e.cell, e.column.as_deref().unwrap_or("-"), e.message)?;
+        writeln!(
+            out,
+            "  ✗ {}!{} [{}] {}",
+            e.sheet,
+            e.cell.as_deref().unwrap_or("-"),
+            e.column.as_deref().unwrap_or("-"),
+            e.message
+        )?;
     }
     Ok(())
 }

@@ -5,8 +5,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod import;
+
 use crate::config::{self, Settings};
 use crate::db::{Db, audit};
+use crate::domain::Lang;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -90,6 +93,9 @@ pub enum Command {
     },
     /// Replace the database with a backup.
     Restore { file: PathBuf },
+    /// Internal: parse a workbook from stdin under resource limits (run by nianjian itself).
+    #[command(name = "__parse-child", hide = true)]
+    ParseChild,
 }
 
 #[derive(Debug, Subcommand)]
@@ -141,6 +147,12 @@ fn open_db() -> anyhow::Result<(rocket::figment::Figment, Settings, Db)> {
     Ok((figment, settings, db))
 }
 
+fn parse_lang(code: &str) -> anyhow::Result<Lang> {
+    Lang::from_code(code).ok_or_else(|| {
+        anyhow::anyhow!("--lang 只能是 zh 或 en (--lang must be zh or en), not “{code}”")
+    })
+}
+
 fn not_built(what: &str) -> anyhow::Result<ExitCode> {
     eprintln!("“{what}”尚未实现 (not built yet): this command arrives with a later issue.");
     Ok(ExitCode::from(3))
@@ -180,8 +192,25 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Demo { .. } => not_built("demo"),
-        Command::Template { .. } => not_built("template"),
-        Command::Import { .. } => not_built("import"),
+        Command::Template { output, lang } => import::template(&output, parse_lang(&lang)?),
+        Command::Import {
+            file,
+            department,
+            round,
+            dry_run,
+            json,
+            annotate,
+            lang,
+        } => import::import(import::ImportArgs {
+            file,
+            department,
+            round,
+            dry_run,
+            json,
+            annotate,
+            lang: parse_lang(&lang)?,
+        }),
+        Command::ParseChild => Ok(crate::service::parse::child_main()),
         Command::Export { .. } => not_built("export"),
         Command::Report { .. } => not_built("report"),
         Command::User { .. } => not_built("user add"),

@@ -345,3 +345,46 @@ fn outcome_count(outcome: &CommitOutcome, which: usize) -> usize {
         } => [added.len(), removed.len(), changed.len()][which],
     }
 }
+
+/// Stores a read workbook: its items, and its report without them (they live in the items
+/// table, so the stored report stays small whatever the file's size).
+#[allow(clippy::too_many_arguments)]
+pub fn commit_report(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    round_id: i64,
+    department_id: i64,
+    file_name: &str,
+    bytes: &[u8],
+    report: &crate::sheets::ImportReport,
+    uploaded_by: Option<i64>,
+) -> Result<CommitOutcome, CommitError> {
+    let mut stored = serde_json::to_value(report)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    if let Some(obj) = stored.as_object_mut() {
+        obj.remove("items");
+    }
+    commit(
+        conn,
+        actor,
+        SubmissionInput {
+            round_id,
+            department_id,
+            file_name,
+            format: report.format.as_str(),
+            bytes,
+            report_json: stored.to_string(),
+            items: report
+                .items
+                .iter()
+                .map(|i| StatedItem {
+                    sheet: &i.sheet,
+                    row: i.row,
+                    draft: &i.draft,
+                })
+                .collect(),
+            error_count: report.errors.len(),
+            uploaded_by,
+        },
+    )
+}

@@ -5,5 +5,7 @@ pub mod decisions;
 pub mod documents;
 pub mod findings;
 pub mod import;
+pub mod parse;
 pub mod publish;
+pub mod registry;
 pub mod review;

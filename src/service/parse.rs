@@ -44,7 +44,11 @@ pub const CHILD_COMMAND: &str = "__parse-child";
 impl Sandbox {
     /// The running binary, with the configured limits.
     pub fn current(memory_mib: u64, timeout_secs: u64) -> std::io::Result<Sandbox> {
-        Ok(Sandbox::with_exe(std::env::current_exe()?, memory_mib, timeout_secs))
+        Ok(Sandbox::with_exe(
+            std::env::current_exe()?,
+            memory_mib,
+            timeout_secs,
+        ))
     }
 
     pub fn with_exe(exe: impl AsRef<Path>, memory_mib: u64, timeout_secs: u64) -> Sandbox {
@@ -58,14 +62,24 @@ impl Sandbox {
 
     /// Parses `bytes` in a child process. A child that dies, overruns or answers nonsense gives
     /// a `FileError` (`too_large` when a limit killed it), never a panic of the caller.
-    pub fn parse(&self, file_name: &str, bytes: &[u8], lang: Lang, limits: &Limits) -> Result<ImportReport, FileError> {
+    pub fn parse(
+        &self,
+        file_name: &str,
+        bytes: &[u8],
+        lang: Lang,
+        limits: &Limits,
+    ) -> Result<ImportReport, FileError> {
         // Cheap refusals need no child.
         if bytes.is_empty() {
             return Err(FileError::new(FileErrorCode::EmptyFile));
         }
         if bytes.len() as u64 > limits.max_file_bytes {
-            return Err(FileError::over(FileErrorCode::TooLarge, limits.max_file_bytes, bytes.len() as u64)
-                .with_detail(sheets::Detail::FileSize));
+            return Err(FileError::over(
+                FileErrorCode::TooLarge,
+                limits.max_file_bytes,
+                bytes.len() as u64,
+            )
+            .with_detail(sheets::guard::Detail::FileSize));
         }
         let request = ParseRequest {
             file_name: file_name.to_string(),
@@ -110,7 +124,7 @@ impl Sandbox {
             let _ = stdout.read_to_end(&mut out);
             out
         });
-        let mut stderr = child.stderr.take().ok_or_else(|| internal("no stderr"))?;
+        let stderr = child.stderr.take().ok_or_else(|| internal("no stderr"))?;
         let err_reader = std::thread::spawn(move || {
             let mut out = Vec::new();
             let _ = stderr.take(64 * 1024).read_to_end(&mut out);
@@ -134,7 +148,7 @@ impl Sandbox {
         let err = err_reader.join().unwrap_or_default();
 
         let killed = || {
-            FileError::new(FileErrorCode::TooLarge).with_detail(sheets::Detail::Reader(
+            FileError::new(FileErrorCode::TooLarge).with_detail(sheets::guard::Detail::Reader(
                 "解析超出内存或时间上限 (the parse exceeded its memory or time limit)".into(),
             ))
         };
@@ -171,7 +185,8 @@ fn set_limit(resource: libc::__rlimit_resource_t, value: u64) -> std::io::Result
 }
 
 fn internal(e: impl std::fmt::Display) -> FileError {
-    FileError::new(FileErrorCode::Corrupt).with_detail(sheets::Detail::Reader(format!("internal: {e}")))
+    FileError::new(FileErrorCode::Corrupt)
+        .with_detail(sheets::guard::Detail::Reader(format!("internal: {e}")))
 }
 
 /// The child's side: read the request and the bytes from stdin, parse, answer on stdout.
@@ -188,10 +203,11 @@ pub fn child_main() -> std::process::ExitCode {
         return std::process::ExitCode::from(2);
     };
     let bytes = &input[8 + header_len..];
-    let answer = match sheets::read_workbook(&request.file_name, bytes, &request.limits, request.lang) {
-        Ok(report) => ParseAnswer::Report(report),
-        Err(e) => ParseAnswer::Refused(e),
-    };
+    let answer =
+        match sheets::read_workbook(&request.file_name, bytes, &request.limits, request.lang) {
+            Ok(report) => ParseAnswer::Report(report),
+            Err(e) => ParseAnswer::Refused(e),
+        };
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::new(stdout.lock());
     if serde_json::to_writer(&mut lock, &answer).is_err() || lock.flush().is_err() {

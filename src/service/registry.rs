@@ -57,12 +57,19 @@ pub fn resolve_department(
             .optional()?
             .ok_or_else(|| RegistryError::UnknownDepartment(code.to_string()));
     }
-    let mut named: Vec<String> = report.drafts().map(|d| text::normalise_name(&d.department)).collect();
+    let mut named: Vec<String> = report
+        .drafts()
+        .map(|d| text::normalise_name(&d.department))
+        .collect();
     named.sort();
     named.dedup();
     let [only] = named.as_slice() else {
         let listed = if named.len() > 1 {
-            format!("；文件中出现了 {} 个不同的部门 ({} departments named in the file)", named.len(), named.len())
+            format!(
+                "；文件中出现了 {} 个不同的部门 ({} departments named in the file)",
+                named.len(),
+                named.len()
+            )
         } else {
             String::new()
         };
@@ -74,7 +81,10 @@ pub fn resolve_department(
     let hits: Vec<i64> = all
         .into_iter()
         .filter(|(_, name, short)| {
-            text::normalise_name(name) == *only || short.as_deref().is_some_and(|s| text::normalise_name(s) == *only)
+            text::normalise_name(name) == *only
+                || short
+                    .as_deref()
+                    .is_some_and(|s| text::normalise_name(s) == *only)
         })
         .map(|(id, ..)| id)
         .collect();

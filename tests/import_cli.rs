@@ -1,0 +1,329 @@
+//! `nianjian import` as a clerk or a script runs it: exit codes 0/1/2 of CONTRACTS.md, the JSON
+//! report, dry runs with no database at all, the annotated workbook, the child-process limits,
+//! and the commit into a real database.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use diesel::prelude::*;
+use nianjian::db::schema::{items, submissions};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+fn nianjian(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nianjian"));
+    cmd.current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("NIANJIAN_CONFIG")
+        .env("NIANJIAN_LOG", "error");
+    cmd
+}
+
+fn run(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = nianjian(dir);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run nianjian")
+}
+
+fn json(out: &Output) -> serde_json::Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
+#[test]
+fn a_clean_workbook_reads_with_exit_0_and_the_contract_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("openpyxl_template_like.xlsx");
+    // No database anywhere: a dry run needs none.
+    let out = run(
+        dir.path(),
+        &["import", "--dry-run", "--json", file.to_str().unwrap()],
+        &[("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&out);
+    for key in ["file", "sha256", "sheets", "items", "errors", "summary"] {
+        assert!(r.get(key).is_some(), "missing {key}");
+    }
+    assert_eq!(r["file"], "openpyxl_template_like.xlsx");
+    assert_eq!(r["sha256"].as_str().unwrap().len(), 64);
+    assert_eq!(r["summary"]["items"], 18);
+    assert_eq!(r["summary"]["errors"], 0);
+    let item = &r["items"][0];
+    for key in [
+        "sheet",
+        "row",
+        "kind",
+        "name",
+        "department",
+        "licence",
+        "target",
+        "cycle_months",
+        "cycle_text",
+        "annual_report",
+        "legal_bases",
+        "self_set",
+        "proposed",
+        "proposed_cycle_months",
+        "reason",
+        "findings",
+    ] {
+        assert!(item.get(key).is_some(), "item lacks {key}: {item}");
+    }
+    // Never an empty string where there is no value.
+    let text = serde_json::to_string(&r["items"]).unwrap();
+    assert!(!text.contains("\"\""), "empty strings in the report");
+    assert!(
+        !dir.path().join("data").exists(),
+        "a dry run must not create a database"
+    );
+}
+
+#[test]
+fn row_errors_exit_1_with_cells_and_the_annotated_workbook_marks_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("openpyxl_errors.xlsx");
+    let annotated = dir.path().join("marked.xlsx");
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "--dry-run",
+            "--json",
+            "--annotate",
+            annotated.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let r = json(&out);
+    let cells: Vec<String> = r["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            format!(
+                "{}!{}",
+                e["sheet"].as_str().unwrap(),
+                e["cell"].as_str().unwrap_or("-")
+            )
+        })
+        .collect();
+    for want in [
+        "年检事项!I6",
+        "年检事项!B7",
+        "年检事项!K8",
+        "年检事项!J9",
+        "指定培训!N7",
+    ] {
+        assert!(cells.contains(&want.to_string()), "{want} not in {cells:?}");
+    }
+    assert!(
+        r["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .chars()
+            .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+    );
+    // The annotated workbook opens and has the errors sheet.
+    use calamine::Reader;
+    let mut wb = calamine::open_workbook_auto(&annotated).expect("annotated workbook opens");
+    let names = wb.sheet_names();
+    assert!(names.iter().any(|n| n.contains("错误")), "{names:?}");
+    assert!(wb.worksheet_range("年检事项").is_ok());
+
+    // English on request.
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "--dry-run",
+            "--json",
+            "--lang",
+            "en",
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let r = json(&out);
+    let english = r["errors"][0]["message"].as_str().unwrap();
+    assert!(english.starts_with("Cannot read"), "{english}");
+}
+
+#[test]
+fn unusable_files_exit_2_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    for name in [
+        "empty.xlsx",
+        "encrypted.xlsx",
+        "truncated.xlsx",
+        "not_a_workbook.xlsx",
+        "no_header.xlsx",
+        "zip_bomb.xlsx",
+        "sst_count_lie.xlsx",
+        "far_cells.xlsx",
+        "entity_expansion.xlsx",
+        "many_members.xlsx",
+    ] {
+        let out = run(
+            dir.path(),
+            &["import", "--dry-run", fixture(name).to_str().unwrap()],
+            &[],
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{name}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{name}: {stderr}");
+        assert!(out.stdout.is_empty(), "{name}");
+    }
+}
+
+#[test]
+fn a_parse_that_overruns_its_limits_kills_only_the_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("openpyxl_template_like.xlsx");
+    for env in [
+        // No time at all: the parent kills the child.
+        [
+            ("NIANJIAN_IMPORT_TIMEOUT_SECS", "0"),
+            ("NIANJIAN_IMPORT_MEMORY_MIB", "1536"),
+        ],
+        // Too little memory to run: the child dies.
+        [
+            ("NIANJIAN_IMPORT_TIMEOUT_SECS", "30"),
+            ("NIANJIAN_IMPORT_MEMORY_MIB", "8"),
+        ],
+    ] {
+        let out = run(
+            dir.path(),
+            &["import", "--dry-run", file.to_str().unwrap()],
+            &env,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
+        assert!(stderr.contains("上限"), "{stderr}");
+    }
+}
+
+#[test]
+fn an_upload_over_the_size_limit_is_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let big = dir.path().join("big.xlsx");
+    std::fs::write(&big, vec![b'x'; 2 * 1024 * 1024]).unwrap();
+    let out = run(
+        dir.path(),
+        &["import", "--dry-run", big.to_str().unwrap()],
+        &[("NIANJIAN_UPLOAD_LIMIT_MIB", "1")],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("MiB") || stderr.contains("上限"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn import_commits_into_the_database_and_identical_bytes_are_a_no_op() {
+    let dir = tempfile::tempdir().unwrap();
+    let db_path = dir.path().join("x.db");
+    let url = format!("sqlite://{}", db_path.display());
+    {
+        let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(&url).unwrap()).unwrap();
+        let mut conn = db.conn().unwrap();
+        let region = common::seed::region(&mut conn, "370000", "山东省", "province", None);
+        common::seed::department(&mut conn, region, "SD-JT", "山东省交通运输厅");
+        common::seed::round(&mut conn, region, "2026年清理");
+    }
+    let file = fixture("openpyxl_template_like.xlsx");
+    let args = [
+        "import",
+        "--department",
+        "SD-JT",
+        "--json",
+        file.to_str().unwrap(),
+    ];
+    let out = run(dir.path(), &args, &[("DATABASE_URL", &url)]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r = json(&out);
+    assert_eq!(r["submission"]["outcome"], "stored");
+    assert_eq!(r["submission"]["added"].as_array().unwrap().len(), 18);
+
+    let again = run(dir.path(), &args, &[("DATABASE_URL", &url)]);
+    assert_eq!(json(&again)["submission"]["outcome"], "unchanged");
+
+    // A file with row errors stores nothing and exits 1.
+    let bad = run(
+        dir.path(),
+        &[
+            "import",
+            "--department",
+            "SD-JT",
+            fixture("openpyxl_errors.xlsx").to_str().unwrap(),
+        ],
+        &[("DATABASE_URL", &url)],
+    );
+    assert_eq!(bad.status.code(), Some(1));
+
+    let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let mut conn = db.conn().unwrap();
+    assert_eq!(
+        submissions::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        items::table.count().get_result::<i64>(&mut conn).unwrap(),
+        18
+    );
+}
+
+#[test]
+fn template_writes_a_workbook_that_imports_clean_once_filled_by_nobody() {
+    let dir = tempfile::tempdir().unwrap();
+    let out_path = dir.path().join("模板.xlsx");
+    let out = run(
+        dir.path(),
+        &["template", "-o", out_path.to_str().unwrap()],
+        &[],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    use calamine::Reader;
+    let wb = calamine::open_workbook_auto(&out_path).expect("template opens");
+    let names = wb.sheet_names();
+    assert!(
+        names.contains(&"年检事项".to_string()) && names.contains(&"指定培训".to_string()),
+        "{names:?}"
+    );
+}
