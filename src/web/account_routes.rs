@@ -389,8 +389,19 @@ async fn account_page(
     ))
 }
 
+/// A password is changed by its owner in a browser session, never with an API token.
+fn session_only(cx: &PageContext, principal: &Principal) -> Result<(), Page> {
+    match principal.session_id() {
+        Some(_) => Ok(()),
+        None => Err(cx.error(Status::Forbidden, "")),
+    }
+}
+
 #[get("/account/password")]
-fn password_page(cx: PageContext, _principal: Principal) -> Page {
+fn password_page(cx: PageContext, principal: Principal) -> Page {
+    if let Err(page) = session_only(&cx, &principal) {
+        return page;
+    }
     cx.render(
         "password.html",
         &cx.t("password.title"),
@@ -415,6 +426,7 @@ async fn password_submit(
     db: &State<Db>,
     form: Form<PasswordForm<'_>>,
 ) -> Result<Redirect, Page> {
+    session_only(&cx, &principal)?;
     let refuse = |key: &str| {
         cx.render(
             "password.html",

@@ -577,15 +577,17 @@ pub fn harden(figment: Figment) -> Figment {
 /// The session cookie for a new session: private, HttpOnly, SameSite=Strict, Secure behind TLS,
 /// lasting as long as the session.
 pub fn session_cookie(secret: String, settings: &Settings) -> Cookie<'static> {
+    let lifetime = rocket::time::Duration::hours(
+        i64::try_from(settings.session_hours)
+            .unwrap_or(12)
+            .clamp(1, 24 * 366),
+    );
     let mut cookie = Cookie::build((SESSION_COOKIE, secret))
         .path("/")
         .http_only(true)
         .same_site(SameSite::Strict)
-        .max_age(rocket::time::Duration::hours(
-            i64::try_from(settings.session_hours)
-                .unwrap_or(12)
-                .clamp(1, 24 * 366),
-        ))
+        .max_age(lifetime)
+        .expires(rocket::time::OffsetDateTime::now_utc() + lifetime)
         .build();
     if settings.secure_cookies {
         cookie.set_secure(true);
