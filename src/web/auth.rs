@@ -595,6 +595,20 @@ pub fn session_cookie(secret: String, settings: &Settings) -> Cookie<'static> {
     cookie
 }
 
+/// The name of an uploaded file as it may be stored and shown: the last segment of whatever the
+/// client sent (either slash), without control characters, at most 255 characters, never empty.
+/// It is a label only: nothing is ever written to or read from a path built from it.
+pub fn upload_display_name(raw: Option<&str>) -> String {
+    let last = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
+    let clean: String = last.chars().filter(|c| !c.is_control()).take(255).collect();
+    let clean = clean.trim().trim_start_matches('.').trim().to_string();
+    if clean.is_empty() {
+        "upload".to_string()
+    } else {
+        clean
+    }
+}
+
 #[derive(Serialize)]
 struct ErrorBody {
     code: &'static str,
@@ -682,6 +696,23 @@ mod tests {
         assert!(limiter.check(a).is_ok());
         let wait = limiter.check(a).unwrap_err();
         assert!(wait > Duration::from_secs(60), "{wait:?}");
+    }
+
+    #[test]
+    fn an_upload_name_is_a_label_never_a_path() {
+        assert_eq!(
+            upload_display_name(Some("交通运输厅.xlsx")),
+            "交通运输厅.xlsx"
+        );
+        assert_eq!(upload_display_name(Some("../../etc/passwd")), "passwd");
+        assert_eq!(
+            upload_display_name(Some("C:\\Users\\a\\表.xlsx")),
+            "表.xlsx"
+        );
+        assert_eq!(upload_display_name(Some("..")), "upload");
+        assert_eq!(upload_display_name(Some("a\u{0}b\r\n.csv")), "ab.csv");
+        assert_eq!(upload_display_name(None), "upload");
+        assert_eq!(upload_display_name(Some(&"x".repeat(300))).len(), 255);
     }
 
     #[test]
