@@ -30,6 +30,14 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// How long a sign-in lasts, in hours.
     pub session_hours: u64,
+    /// Mark the session cookie `Secure` although Rocket itself speaks plain HTTP: set it when a
+    /// TLS-terminating proxy stands in front (Rocket's own TLS sets the flag by itself).
+    pub secure_cookies: bool,
+    /// Sign-in attempts one address may make per minute (also the burst).
+    pub signin_per_minute: u32,
+    /// Sign-in attempts one address may make per hour: past it the wait grows from seconds to
+    /// minutes (the back-off).
+    pub signin_per_hour: u32,
 }
 
 impl Default for Settings {
@@ -44,6 +52,9 @@ impl Default for Settings {
             import_memory_mib: 1536,
             trust_forwarded_for: false,
             session_hours: 12,
+            secure_cookies: false,
+            signin_per_minute: 5,
+            signin_per_hour: 30,
         }
     }
 }

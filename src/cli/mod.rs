@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 mod import;
 
 use crate::config::{self, Settings};
-use crate::db::{Db, audit};
+use crate::db::{Db, audit, users, write_transaction};
 use crate::domain::Lang;
 
 #[derive(Debug, Parser)]
@@ -100,14 +100,25 @@ pub enum Command {
 
 #[derive(Debug, Subcommand)]
 pub enum UserCommand {
-    /// Add a user.
+    /// Add a user and print its one-time password once.
     Add {
         username: String,
+        /// submitter, reviewer or admin.
         #[arg(long)]
         role: String,
+        /// The department code of a submitter.
         #[arg(long)]
         department: Option<String>,
+        /// The region code (GB/T 2260) of a reviewer.
+        #[arg(long)]
+        region: Option<String>,
     },
+    /// Give a user a new one-time password (printed once) and end its sessions.
+    ResetPassword { username: String },
+    /// Disable a user: its sessions end and its tokens stop at once.
+    Disable { username: String },
+    /// Enable a disabled user again.
+    Enable { username: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -213,7 +224,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ParseChild => Ok(crate::service::parse::child_main()),
         Command::Export { .. } => not_built("export"),
         Command::Report { .. } => not_built("report"),
-        Command::User { .. } => not_built("user add"),
+        Command::User { command } => user(command),
         Command::Backup { .. } => not_built("backup"),
         Command::Restore { .. } => not_built("restore"),
     }
@@ -221,6 +232,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn serve() -> anyhow::Result<ExitCode> {
     let (figment, settings, db) = open_db()?;
+    print_first_admin(&db)?;
     let figment = match config::secret_key(&figment, &settings.data_dir)? {
         Some(key) => figment.merge(("secret_key", key)),
         None => figment,
@@ -232,5 +244,76 @@ fn serve() -> anyhow::Result<ExitCode> {
             .map(drop)
             .map_err(|e| anyhow::anyhow!("服务启动失败 (the server could not start): {e}"))
     })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// On a database with no admin, creates one and prints its one-time password to stdout, once
+/// (never to the log). `serve` and `demo` call it before they start.
+pub fn print_first_admin(db: &Db) -> anyhow::Result<()> {
+    if let Some((username, password)) = users::ensure_first_admin(db)? {
+        println!(
+            "已创建首个管理员账号 (first admin created): 用户名 (username) {username}  一次性密码 (one-time password) {password}"
+        );
+        println!(
+            "此密码只显示这一次，首次登录后须修改 (shown only this once; change it at first sign-in)"
+        );
+    }
+    Ok(())
+}
+
+fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
+    let (_, _, db) = open_db()?;
+    let mut conn = db.conn()?;
+    let actor = audit::Actor::cli();
+    let disable = matches!(command, UserCommand::Disable { .. });
+    match command {
+        UserCommand::Add {
+            username,
+            role,
+            department,
+            region,
+        } => {
+            let new = users::resolve(
+                &mut conn,
+                &username,
+                &role,
+                department.as_deref(),
+                region.as_deref(),
+            )?;
+            let (user, password) = users::add_with_one_time_password(&mut conn, &actor, &new)?;
+            println!(
+                "已添加用户 (user added): {} ({})  一次性密码 (one-time password) {password}",
+                user.username, user.role
+            );
+            println!(
+                "此密码只显示这一次，首次登录后须修改 (shown only this once; change it at first sign-in)"
+            );
+        }
+        UserCommand::ResetPassword { username } => {
+            let user = users::find_by_username(&mut conn, &username)?
+                .ok_or(users::AccountError::NoUser)?;
+            let password = users::generate_password();
+            let hash = users::hash_password(&password)?;
+            write_transaction(&mut conn, |c| {
+                users::set_password(c, &actor, user.id, &hash, true, None)
+            })?;
+            println!(
+                "已重置密码 (password reset): {}  一次性密码 (one-time password) {password}",
+                user.username
+            );
+        }
+        UserCommand::Disable { username } | UserCommand::Enable { username } => {
+            let user = users::find_by_username(&mut conn, &username)?
+                .ok_or(users::AccountError::NoUser)?;
+            write_transaction(&mut conn, |c| {
+                users::set_disabled(c, &actor, user.id, disable)
+            })?;
+            if disable {
+                println!("已停用 (disabled): {}", user.username);
+            } else {
+                println!("已启用 (enabled): {}", user.username);
+            }
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -11,6 +11,14 @@ pub mod items;
 pub mod schema;
 pub mod submissions;
 
+// Accounts: users, sessions, tokens, and the scope every department-owned query takes.
+pub mod departments;
+pub mod regions;
+pub mod scope;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 

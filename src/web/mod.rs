@@ -1,7 +1,10 @@
 //! Rocket: pages and the JSON API under `/api/v1`. Handlers are thin: they parse, call one
 //! service function and map the result.
 
+pub mod account_routes;
+pub mod auth;
 pub mod error;
+pub mod pages;
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -71,18 +74,18 @@ json_catcher!(
     "Malformed request"
 );
 json_catcher!(
-    unauthorized,
-    "unauthorized",
-    401,
-    "请先登录",
-    "Sign in first"
+    too_many_requests,
+    "rate_limited",
+    429,
+    "请求过于频繁，请稍后再试",
+    "Too many requests; try again later"
 );
 json_catcher!(
-    forbidden,
-    "forbidden",
-    403,
-    "没有权限执行此操作",
-    "Not allowed"
+    unavailable,
+    "unavailable",
+    503,
+    "服务暂时不可用，请稍后重试",
+    "The service is unavailable; try again shortly"
 );
 json_catcher!(
     not_found,
@@ -115,20 +118,32 @@ json_catcher!(
 
 /// The application on a database, ready to launch (or to drive from tests).
 pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> Rocket<Build> {
+    // Accounts and the doors: fixed body limits, Shield, CSP, the CSRF peek, the sign-in limiter.
+    let figment = auth::harden(figment);
+    let limiter = auth::SignInLimiter::new(settings.signin_per_minute, settings.signin_per_hour);
     rocket::custom(figment)
         .manage(db)
         .manage(settings)
+        .manage(limiter)
+        .attach(auth::shield())
+        .attach(auth::SecurityHeaders)
+        .attach(auth::CsrfFormPeek)
         .mount("/", routes![healthz])
+        .mount("/", account_routes::routes())
+        // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
-            "/",
+            "/api",
             catchers![
                 bad_request,
-                unauthorized,
-                forbidden,
+                auth::unauthorized_json,
+                auth::forbidden_json,
                 not_found,
                 payload_too_large,
                 unprocessable,
-                internal
+                too_many_requests,
+                internal,
+                unavailable
             ],
         )
+        .register("/", pages::catchers())
 }

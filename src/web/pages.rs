@@ -1,0 +1,569 @@
+//! Server-rendered pages: minijinja templates embedded at compile time, one layout, the texts of
+//! both languages in one table, the stylesheet, and the error pages.
+//!
+//! How a later page follows the pattern:
+//! 1. add `templates/NAME.html` extending `base.html` (blocks `content`; the layout prints the
+//!    title, heading and the way back) and list it in [`TEMPLATES`];
+//! 2. put its words in [`TEXTS`] under a prefix of its own (`"items.title"`, …) and write them as
+//!    `{{ t("items.title") }}` in the template;
+//! 3. in the handler take a [`PageContext`] guard (never fails: it knows the language and who is
+//!    signed in) and return `cx.render("NAME.html", &cx.t("items.title"), context! {…})`;
+//! 4. every `<form method="post">` starts with
+//!    `<input type="hidden" name="csrf_token" value="{{ csrf_token }}">` (first, so the CSRF
+//!    check sees it; see `auth::CsrfFormPeek`).
+//!
+//! Escaping is on for every `.html` template. No page carries inline script or style (the CSP
+//! forbids both).
+
+use std::sync::OnceLock;
+
+use minijinja::value::Value;
+use minijinja::{Environment, context};
+use rocket::http::{ContentType, Cookie, Header, SameSite, Status};
+use rocket::request::{FromRequest, Outcome};
+use rocket::response::{self, Redirect, Responder};
+use rocket::{Request, Response, catch, get};
+use sha2::{Digest, Sha256};
+
+use super::auth::{self, AuthFailure, Principal};
+use crate::domain::Lang;
+
+/// Every template, embedded in the binary.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/base.html")),
+    ("home.html", include_str!("../../templates/home.html")),
+    ("signin.html", include_str!("../../templates/signin.html")),
+    ("account.html", include_str!("../../templates/account.html")),
+    (
+        "password.html",
+        include_str!("../../templates/password.html"),
+    ),
+    ("error.html", include_str!("../../templates/error.html")),
+];
+
+/// The stylesheet, embedded.
+pub const APP_CSS: &str = include_str!("../../static/app.css");
+
+/// The words of the pages: key, Simplified Chinese, English. One table, so a translation gap is
+/// one missing line (a test checks that every key a template uses is here).
+pub const TEXTS: &[(&str, &str, &str)] = &[
+    (
+        "site.name",
+        "年检和政府指定培训清理",
+        "Clearing out annual inspections and designated trainings",
+    ),
+    ("site.skip", "跳到正文", "Skip to main content"),
+    ("nav.home", "首页", "Home"),
+    ("nav.back", "返回", "Back"),
+    ("nav.signin", "登录", "Sign in"),
+    ("nav.signout", "退出登录", "Sign out"),
+    ("nav.account", "我的账号", "My account"),
+    ("nav.signed_in_as", "已登录：", "Signed in as "),
+    ("lang.switch", "English", "中文"),
+    (
+        "home.title",
+        "年检和政府指定培训清理",
+        "Clearing out annual inspections and designated trainings",
+    ),
+    (
+        "home.lead",
+        "各部门在这里报送本部门的年检事项和政府指定培训，领导小组办公室审核、征求意见并公布保留的事项。",
+        "Departments submit their annual inspections and designated trainings here; the leading-group office reviews them, consults the public and publishes what is kept.",
+    ),
+    (
+        "home.staff",
+        "部门填报人和审核人请先登录。",
+        "Department submitters and reviewers: sign in first.",
+    ),
+    ("signin.title", "登录", "Sign in"),
+    ("signin.username", "用户名", "Username"),
+    ("signin.password", "密码", "Password"),
+    ("signin.submit", "登录", "Sign in"),
+    (
+        "signin.help",
+        "账号由管理员开设。忘记密码请联系本单位的系统管理员。",
+        "Accounts are opened by an administrator. If you forgot your password, ask your administrator.",
+    ),
+    (
+        "signin.failed",
+        "用户名或密码错误",
+        "Wrong username or password",
+    ),
+    (
+        "signin.expired",
+        "登录表单已过期，请重新输入后登录。",
+        "The sign-in form expired; enter your details again.",
+    ),
+    (
+        "signin.limited",
+        "登录尝试次数过多，请稍后再试。",
+        "Too many sign-in attempts; try again later.",
+    ),
+    ("signin.wait", "请等待（秒）：", "Wait (seconds): "),
+    ("error.summary", "出现了问题", "There is a problem"),
+    ("account.title", "我的账号", "My account"),
+    ("account.username", "用户名", "Username"),
+    ("account.role", "角色", "Role"),
+    ("account.department", "部门", "Department"),
+    ("account.region", "区划", "Region"),
+    ("account.none", "无", "None"),
+    (
+        "account.must_change",
+        "您正在使用一次性密码，请先修改密码。",
+        "You are using a one-time password; change it first.",
+    ),
+    (
+        "account.changed",
+        "密码已修改。",
+        "Your password has been changed.",
+    ),
+    ("account.change_password", "修改密码", "Change password"),
+    ("password.title", "修改密码", "Change password"),
+    ("password.current", "当前密码", "Current password"),
+    ("password.new", "新密码", "New password"),
+    (
+        "password.new_hint",
+        "10 到 256 个字符。",
+        "10 to 256 characters.",
+    ),
+    ("password.confirm", "再次输入新密码", "New password again"),
+    ("password.submit", "修改密码", "Change password"),
+    (
+        "password.wrong_current",
+        "当前密码不正确",
+        "The current password is wrong",
+    ),
+    (
+        "password.mismatch",
+        "两次输入的新密码不一致",
+        "The two new passwords differ",
+    ),
+    (
+        "password.weak",
+        "新密码须为 10 到 256 个字符",
+        "The new password must have 10 to 256 characters",
+    ),
+    ("error.400", "请求格式有误", "Malformed request"),
+    (
+        "error.403",
+        "没有权限访问此页面",
+        "You may not see this page",
+    ),
+    ("error.404", "未找到该页面", "Page not found"),
+    (
+        "error.404.body",
+        "请检查网址是否输入正确。",
+        "Check that the address is right.",
+    ),
+    (
+        "error.413",
+        "提交的内容超过大小上限",
+        "What you sent is too large",
+    ),
+    (
+        "error.422",
+        "提交的内容无法处理，请检查后重新提交",
+        "What you sent could not be used; check it and try again",
+    ),
+    (
+        "error.429",
+        "请求过于频繁，请稍后再试",
+        "Too many requests; try again later",
+    ),
+    (
+        "error.500",
+        "服务器内部错误，已记录，请稍后重试",
+        "Something went wrong on our side; it has been logged",
+    ),
+    (
+        "error.503",
+        "服务暂时不可用，请稍后重试",
+        "The service is unavailable; try again shortly",
+    ),
+    ("error.other", "出现了问题", "Something went wrong"),
+];
+
+/// The text of a key in a language; the key itself when missing (visible, never a panic).
+pub fn t(key: &str, lang: Lang) -> &str {
+    TEXTS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, zh, en)| lang.pick(zh, en))
+        .unwrap_or(key)
+}
+
+fn environment() -> &'static Environment<'static> {
+    static ENV: OnceLock<Environment<'static>> = OnceLock::new();
+    ENV.get_or_init(|| {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            if let Err(e) = env.add_template(name, source) {
+                // A broken template is a bug caught by the tests; the page then answers 500.
+                tracing::error!(template = name, error = %e, "template does not compile");
+            }
+        }
+        env
+    })
+}
+
+/// The stylesheet's address, with a hash of its content so it can be cached for a year.
+pub fn css_href() -> &'static str {
+    static HREF: OnceLock<String> = OnceLock::new();
+    HREF.get_or_init(|| {
+        let digest = hex::encode(Sha256::digest(APP_CSS.as_bytes()));
+        format!("/static/app.css?v={}", &digest[..12])
+    })
+}
+
+/// A rendered page: HTML with a status and extra headers.
+#[derive(Debug)]
+pub struct Page {
+    pub html: String,
+    pub status: Status,
+    pub headers: Vec<Header<'static>>,
+}
+
+impl Page {
+    pub fn status(mut self, status: Status) -> Page {
+        self.status = status;
+        self
+    }
+    pub fn header(mut self, name: &'static str, value: String) -> Page {
+        self.headers.push(Header::new(name, value));
+        self
+    }
+}
+
+impl<'r> Responder<'r, 'static> for Page {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        let mut res = Response::build();
+        res.status(self.status)
+            .header(ContentType::HTML)
+            .sized_body(self.html.len(), std::io::Cursor::new(self.html));
+        for h in self.headers {
+            res.header(h);
+        }
+        res.ok()
+    }
+}
+
+/// What every page needs to know about its request: the language, who is signed in, and where
+/// it is (for the language switch). A guard that never fails.
+#[derive(Debug, Clone)]
+pub struct PageContext {
+    pub lang: Lang,
+    pub principal: Option<Principal>,
+    /// The path and query of the request without `lang=`, for the language switch.
+    path_without_lang: String,
+}
+
+#[rocket::async_trait]
+impl<'r> FromRequest<'r> for PageContext {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> Outcome<Self, Self::Error> {
+        Outcome::Success(PageContext::of(req).await)
+    }
+}
+
+impl PageContext {
+    pub async fn of(req: &Request<'_>) -> PageContext {
+        let lang = crate::web::request_lang(req);
+        // A `?lang=` choice sticks for later pages.
+        if let Some(chosen) = req
+            .query_value::<&str>("lang")
+            .and_then(Result::ok)
+            .and_then(Lang::from_code)
+        {
+            let code = match chosen {
+                Lang::Zh => "zh",
+                Lang::En => "en",
+            };
+            req.cookies().add(
+                Cookie::build(("lang", code))
+                    .path("/")
+                    .same_site(SameSite::Lax)
+                    .max_age(rocket::time::Duration::days(365)),
+            );
+        }
+        let path = req.uri().path().as_str().to_string();
+        let rest: Vec<&str> = req
+            .uri()
+            .query()
+            .map(|q| {
+                q.as_str()
+                    .split('&')
+                    .filter(|p| !p.is_empty() && !p.starts_with("lang="))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let path_without_lang = if rest.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", rest.join("&"))
+        };
+        PageContext {
+            lang,
+            principal: auth::current(req).await,
+            path_without_lang,
+        }
+    }
+
+    pub fn t(&self, key: &str) -> String {
+        t(key, self.lang).to_string()
+    }
+
+    /// The link that shows this page in the other language.
+    fn lang_switch_href(&self) -> String {
+        let other = match self.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh",
+        };
+        let sep = if self.path_without_lang.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{sep}lang={other}", self.path_without_lang)
+    }
+
+    /// Renders a template inside the layout. `title` is the page's title and heading.
+    pub fn render(&self, template: &str, title: &str, page: Value) -> Page {
+        let lang = self.lang;
+        let user = self.principal.as_ref().map(|p| {
+            context! {
+                username => p.username.clone(),
+                role => p.role.label(lang),
+                is_admin => p.is_admin(),
+                can_review => p.can_review(),
+            }
+        });
+        let base = context! {
+            lang => match lang { Lang::Zh => "zh", Lang::En => "en" },
+            html_lang => match lang { Lang::Zh => "zh-CN", Lang::En => "en" },
+            title => title,
+            user => user,
+            csrf_token => self.principal.as_ref().and_then(|p| p.csrf_token()).unwrap_or(""),
+            css_href => css_href(),
+            lang_switch_href => self.lang_switch_href(),
+            t => Value::from_function(move |key: &str| t(key, lang).to_string()),
+        };
+        let ctx = context! { ..page, ..base };
+        let rendered = environment()
+            .get_template(template)
+            .and_then(|tmpl| tmpl.render(ctx));
+        match rendered {
+            Ok(html) => Page {
+                html,
+                status: Status::Ok,
+                headers: Vec::new(),
+            },
+            Err(e) => {
+                tracing::error!(template, error = %e, "page rendering failed");
+                Page {
+                    html: format!(
+                        "<!doctype html><title>500</title><p>{}</p>",
+                        t("error.500", lang)
+                    ),
+                    status: Status::InternalServerError,
+                    headers: Vec::new(),
+                }
+            }
+        }
+    }
+
+    /// An error page in the layout.
+    pub fn error(&self, status: Status, message: &str) -> Page {
+        let heading = self.t(&format!("error.{}", status.code));
+        let heading = if heading.starts_with("error.") {
+            self.t("error.other")
+        } else {
+            heading
+        };
+        self.render(
+            "error.html",
+            &heading,
+            context! { message => message, code => status.code },
+        )
+        .status(status)
+    }
+}
+
+/// A `next` address that stays on this site: a path starting with one `/`, else `fallback`.
+pub fn safe_next(next: Option<&str>, fallback: &str) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/')
+                && !n.starts_with("//")
+                && !n.starts_with("/\\")
+                && n.len() <= 1024
+                && !n.chars().any(|c| c.is_control()) =>
+        {
+            n.to_string()
+        }
+        _ => fallback.to_string(),
+    }
+}
+
+/// The stylesheet, cacheable for a year: its address changes with its content.
+#[get("/static/app.css")]
+pub fn app_css() -> Stylesheet {
+    Stylesheet
+}
+
+pub struct Stylesheet;
+
+impl<'r> Responder<'r, 'static> for Stylesheet {
+    fn respond_to(self, _req: &'r Request<'_>) -> response::Result<'static> {
+        Response::build()
+            .header(ContentType::CSS)
+            .raw_header("Cache-Control", "public, max-age=31536000, immutable")
+            .sized_body(APP_CSS.len(), std::io::Cursor::new(APP_CSS))
+            .ok()
+    }
+}
+
+/// Pages answer "sign in first" with a redirect to the sign-in page that comes back here.
+#[catch(401)]
+pub fn unauthorized_page(req: &Request<'_>) -> Redirect {
+    let back = if auth::is_safe(req.method()) {
+        req.uri().to_string()
+    } else {
+        "/".to_string()
+    };
+    let next = safe_next(Some(&back), "/");
+    let encoded: String = url_encode(&next);
+    Redirect::to(format!("/signin?next={encoded}"))
+}
+
+/// Percent-encodes a query value.
+pub fn url_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~/".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+async fn error_page(status: Status, req: &Request<'_>) -> Page {
+    let cx = PageContext::of(req).await;
+    let message = match (status.code, auth::failure_of(req)) {
+        (403, Some(f @ AuthFailure::Csrf)) => cx.lang.pick(f.zh(), f.en()).to_string(),
+        (404, _) => cx.t("error.404.body"),
+        _ => String::new(),
+    };
+    cx.error(status, &message)
+}
+
+macro_rules! page_catcher {
+    ($name:ident, $code:literal) => {
+        #[catch($code)]
+        async fn $name(req: &Request<'_>) -> Page {
+            error_page(Status::new($code), req).await
+        }
+    };
+}
+
+page_catcher!(bad_request_page, 400);
+page_catcher!(forbidden_page, 403);
+page_catcher!(not_found_page, 404);
+page_catcher!(too_large_page, 413);
+page_catcher!(unprocessable_page, 422);
+page_catcher!(too_many_page, 429);
+page_catcher!(internal_page, 500);
+page_catcher!(unavailable_page, 503);
+
+/// The catchers of everything outside `/api`: HTML pages, and a redirect for 401.
+pub fn catchers() -> Vec<rocket::Catcher> {
+    rocket::catchers![
+        unauthorized_page,
+        bad_request_page,
+        forbidden_page,
+        not_found_page,
+        too_large_page,
+        unprocessable_page,
+        too_many_page,
+        internal_page,
+        unavailable_page
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_template_compiles() {
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("{name}: {e}"));
+        }
+    }
+
+    #[test]
+    fn every_text_a_template_uses_exists_in_both_languages() {
+        for (name, source) in TEMPLATES {
+            for part in source.split("t(\"").skip(1) {
+                let key = part.split('"').next().unwrap_or("");
+                assert!(
+                    TEXTS
+                        .iter()
+                        .any(|(k, zh, en)| *k == key && !zh.is_empty() && !en.is_empty()),
+                    "{name} uses the missing text key {key:?}"
+                );
+            }
+        }
+        let mut keys: Vec<&str> = TEXTS.iter().map(|(k, _, _)| *k).collect();
+        keys.sort_unstable();
+        let before = keys.len();
+        keys.dedup();
+        assert_eq!(before, keys.len(), "a text key is listed twice");
+    }
+
+    #[test]
+    fn no_template_carries_inline_script_or_style() {
+        for (name, source) in TEMPLATES {
+            let lower = source.to_ascii_lowercase();
+            assert!(!lower.contains("<script"), "{name}");
+            assert!(!lower.contains("<style"), "{name}");
+            assert!(!lower.contains(" style=\""), "{name}");
+            assert!(!lower.contains(" onclick"), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_post_form_starts_with_the_csrf_field() {
+        for (name, source) in TEMPLATES {
+            for part in source.split("<form").skip(1) {
+                let (tag, body) = part.split_once('>').unwrap_or((part, ""));
+                if tag.contains("method=\"post\"") {
+                    assert!(
+                        body.trim_start()
+                            .starts_with("<input type=\"hidden\" name=\"csrf_token\""),
+                        "{name}: a post form must start with the csrf_token field"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn next_stays_on_the_site() {
+        assert_eq!(safe_next(Some("/account"), "/"), "/account");
+        assert_eq!(safe_next(Some("//evil.example"), "/"), "/");
+        assert_eq!(safe_next(Some("/\\evil.example"), "/"), "/");
+        assert_eq!(safe_next(Some("https://evil.example"), "/"), "/");
+        assert_eq!(safe_next(None, "/x"), "/x");
+    }
+
+    #[test]
+    fn texts_fall_back_to_the_key() {
+        assert_eq!(t("signin.title", Lang::Zh), "登录");
+        assert_eq!(t("signin.title", Lang::En), "Sign in");
+        assert_eq!(t("no.such.key", Lang::En), "no.such.key");
+    }
+}
