@@ -30,6 +30,9 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// How long a sign-in lasts, in hours.
     pub session_hours: u64,
+    /// The binary that parses uploads in a child process (default: the running one). Tests
+    /// point it at the built `nianjian`.
+    pub parser_exe: Option<PathBuf>,
     /// Mark the session cookie `Secure` although Rocket itself speaks plain HTTP: set it when a
     /// TLS-terminating proxy stands in front (Rocket's own TLS sets the flag by itself).
     pub secure_cookies: bool,
@@ -52,6 +55,7 @@ impl Default for Settings {
             import_memory_mib: 1536,
             trust_forwarded_for: false,
             session_hours: 12,
+            parser_exe: None,
             secure_cookies: false,
             signin_per_minute: 5,
             signin_per_hour: 30,
@@ -100,6 +104,16 @@ impl Settings {
 
     pub fn upload_limit_bytes(&self) -> u64 {
         self.upload_limit_mib * 1024 * 1024
+    }
+
+    /// The limits one import's parse runs under.
+    pub fn import_limits(&self) -> crate::sheets::Limits {
+        crate::sheets::Limits {
+            max_file_bytes: self.upload_limit_bytes(),
+            max_rows: self.max_rows_per_sheet,
+            max_cells: self.max_cells,
+            ..crate::sheets::Limits::default()
+        }
     }
 }
 

@@ -15,7 +15,7 @@ use crate::domain::Lang;
 use crate::service::import::{CommitError, CommitOutcome};
 use crate::service::parse::Sandbox;
 use crate::service::{self, registry};
-use crate::sheets::{self, ImportReport, Limits};
+use crate::sheets::{self, ImportReport};
 
 pub struct ImportArgs {
     pub file: PathBuf,
@@ -25,16 +25,6 @@ pub struct ImportArgs {
     pub json: bool,
     pub annotate: Option<PathBuf>,
     pub lang: Lang,
-}
-
-/// The limits a parse runs under, from the settings.
-pub fn limits(settings: &Settings) -> Limits {
-    Limits {
-        max_file_bytes: settings.upload_limit_bytes(),
-        max_rows: settings.max_rows_per_sheet,
-        max_cells: settings.max_cells,
-        ..Limits::default()
-    }
 }
 
 pub fn template(output: &Path, lang: Lang) -> anyhow::Result<ExitCode> {
@@ -49,7 +39,7 @@ pub fn template(output: &Path, lang: Lang) -> anyhow::Result<ExitCode> {
 pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let figment = config::figment();
     let settings = Settings::load(&figment)?;
-    let limits = limits(&settings);
+    let limits = settings.import_limits();
     let file_name = args
         .file
         .file_name()

@@ -9,3 +9,4 @@ pub mod parse;
 pub mod publish;
 pub mod registry;
 pub mod review;
+pub mod submit;

@@ -2,6 +2,8 @@
 //! service function and map the result.
 
 pub mod account_routes;
+pub mod api_import;
+pub mod api_review;
 pub mod auth;
 pub mod error;
 pub mod pages;
@@ -35,6 +37,14 @@ pub fn request_lang(req: &Request<'_>) -> Lang {
     match req.headers().get_one("Accept-Language") {
         Some(h) if h.trim_start().to_ascii_lowercase().starts_with("en") => Lang::En,
         _ => Lang::Zh,
+    }
+}
+
+#[rocket::async_trait]
+impl<'r> rocket::request::FromRequest<'r> for Lang {
+    type Error = std::convert::Infallible;
+    async fn from_request(req: &'r Request<'_>) -> rocket::request::Outcome<Self, Self::Error> {
+        rocket::request::Outcome::Success(request_lang(req))
     }
 }
 
@@ -119,7 +129,7 @@ json_catcher!(
 /// The application on a database, ready to launch (or to drive from tests).
 pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> Rocket<Build> {
     // Accounts and the doors: fixed body limits, Shield, CSP, the CSRF peek, the sign-in limiter.
-    let figment = auth::harden(figment);
+    let figment = api_import::upload_limits(auth::harden(figment), &settings);
     let limiter = auth::SignInLimiter::new(settings.signin_per_minute, settings.signin_per_hour);
     rocket::custom(figment)
         .manage(db)
@@ -130,6 +140,8 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .attach(auth::CsrfFormPeek)
         .mount("/", routes![healthz])
         .mount("/", account_routes::routes())
+        .mount("/", api_import::routes())
+        .mount("/", api_review::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
             "/api",

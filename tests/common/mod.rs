@@ -229,7 +229,11 @@ impl TestApp {
     }
 
     /// The app with settings of the test's choosing (e.g. a tighter sign-in limit).
-    pub fn with_settings(test_db: TestDb, settings: Settings) -> TestApp {
+    pub fn with_settings(test_db: TestDb, mut settings: Settings) -> TestApp {
+        // Uploads are parsed by the built binary in a child process, as in production.
+        settings
+            .parser_exe
+            .get_or_insert_with(|| std::path::PathBuf::from(env!("CARGO_BIN_EXE_nianjian")));
         let db = test_db.db.clone();
         let mut conn = db.conn().expect("connection");
         let actor = Actor::system();
@@ -437,8 +441,9 @@ impl TestApp {
             .count()
             .get_result(&mut c)
             .expect("departments");
+        let review = review_counts(&mut c);
         format!(
-            "users {users:?}\nsessions {sessions:?}\ntokens {tokens:?}\naudit {audit:?}\nregions {regions} departments {departments}"
+            "users {users:?}\nsessions {sessions:?}\ntokens {tokens:?}\naudit {audit:?}\nregions {regions} departments {departments}\n{review}"
         )
     }
 }
@@ -456,4 +461,34 @@ pub fn with_session<'c>(req: LocalRequest<'c>, who: &SignedIn) -> LocalRequest<'
 /// Attaches an API token.
 pub fn with_token<'c>(req: LocalRequest<'c>, secret: &str) -> LocalRequest<'c> {
     req.header(Header::new("Authorization", format!("Bearer {secret}")))
+}
+
+/// Counts and states of the review tables, for "nothing changed" assertions.
+fn review_counts(c: &mut nianjian::db::DbConnection) -> String {
+    use diesel::prelude::*;
+    use nianjian::db::schema::{
+        decisions, findings, items, legal_documents, publications, submissions,
+    };
+    let submissions: i64 = submissions::table
+        .count()
+        .get_result(c)
+        .expect("submissions");
+    let items: Vec<(i64, String, bool)> = items::table
+        .select((items::id, items::state, items::withdrawn))
+        .order(items::id)
+        .load(c)
+        .expect("items");
+    let decisions: i64 = decisions::table.count().get_result(c).expect("decisions");
+    let findings: i64 = findings::table.count().get_result(c).expect("findings");
+    let documents: i64 = legal_documents::table
+        .count()
+        .get_result(c)
+        .expect("documents");
+    let publications: i64 = publications::table
+        .count()
+        .get_result(c)
+        .expect("publications");
+    format!(
+        "submissions {submissions} items {items:?} decisions {decisions} findings {findings} documents {documents} publications {publications}"
+    )
 }
