@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod demo;
 mod import;
 
 use crate::config::{self, Settings};
@@ -202,7 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Demo { .. } => not_built("demo"),
+        Command::Demo { no_serve, force } => demo::demo(no_serve, force),
         Command::Template { output, lang } => import::template(&output, parse_lang(&lang)?),
         Command::Import {
             file,
@@ -233,6 +234,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn serve() -> anyhow::Result<ExitCode> {
     let (figment, settings, db) = open_db()?;
     print_first_admin(&db)?;
+    serve_with(figment, settings, db)
+}
+
+/// Launches the web service on an opened database.
+fn serve_with(
+    figment: rocket::figment::Figment,
+    settings: Settings,
+    db: Db,
+) -> anyhow::Result<ExitCode> {
     let figment = match config::secret_key(&figment, &settings.data_dir)? {
         Some(key) => figment.merge(("secret_key", key)),
         None => figment,
