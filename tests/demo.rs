@@ -111,6 +111,31 @@ fn the_demo_publishes_and_exports_the_departments_lists() {
         String::from_utf8_lossy(&verify.stdout)
     );
 
+    // `nianjian export` gives the same bytes as the demo's export (exports are byte-identical).
+    let exported = Command::new(env!("CARGO_BIN_EXE_nianjian"))
+        .args([
+            "export",
+            "--publication",
+            "latest",
+            "--format",
+            "json",
+            "-o",
+            "again.json",
+        ])
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        exported.status.success(),
+        "{}",
+        String::from_utf8_lossy(&exported.stderr)
+    );
+    assert_eq!(
+        std::fs::read(dir.path().join("again.json")).unwrap(),
+        std::fs::read(dir.path().join("exports/publication-370000-1.json")).unwrap()
+    );
+
     // Again: fresh, and the first database is moved aside, not deleted.
     let again = demo(dir.path());
     assert!(

@@ -223,7 +223,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lang: parse_lang(&lang)?,
         }),
         Command::ParseChild => Ok(crate::service::parse::child_main()),
-        Command::Export { .. } => not_built("export"),
+        Command::Export {
+            publication,
+            format,
+            output,
+        } => import::export(&publication, &format, output, Lang::Zh),
         Command::Report { .. } => not_built("report"),
         Command::User { command } => user(command),
         Command::Backup { .. } => not_built("backup"),
