@@ -108,11 +108,16 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        let mut value = serde_json::to_value(&report)?;
-        if let Some(c) = &committed {
-            value["submission"] = serde_json::to_value(c)?;
+        let mut out = std::io::BufWriter::new(&mut out);
+        match &committed {
+            // Streamed straight out: a 100,000-row report is never held twice in memory.
+            None => serde_json::to_writer(&mut out, &report)?,
+            Some(c) => {
+                let mut value = serde_json::to_value(&report)?;
+                value["submission"] = serde_json::to_value(c)?;
+                serde_json::to_writer(&mut out, &value)?;
+            }
         }
-        serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     } else {
         print_human(&mut out, &report, args.lang)?;
