@@ -476,6 +476,29 @@ fn xlsx_layout_title_merged_header_frozen_a4_landscape_repeated() {
     let styles = zip_entry(&bytes, "xl/styles.xml");
     assert!(styles.contains(r#"<left style="thin">"#), "thin borders");
     assert!(styles.contains(r#"wrapText="1""#), "wrapped text");
+    // Text takes the workbook's default format, wrapped and top-aligned, with no style of its
+    // own; centred columns take their column's format ...
+    assert!(
+        styles.contains(r#"<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"><alignment vertical="top" wrapText="1"/></xf>"#),
+        "{styles}"
+    );
+    assert!(sheet1.contains(r#"<col min="1" max="1" width="6.7109375" style="1""#));
+    assert!(sheet1.contains(r#"<c r="A3" s="1">"#), "serial centred");
+    assert!(
+        sheet1.contains(r#"<c r="B3" t="inlineStr">"#),
+        "name in the default format"
+    );
+    // Rows as tall as their wrapped text: item 1 has two bases, item 2 a long rationale.
+    assert!(sheet1.contains(r#"<row r="3" ht="30" customHeight="1">"#));
+    assert!(sheet1.contains(r#"<row r="4" ht="405" customHeight="1">"#));
+    // ... and their borders from one rule over exactly the data range.
+    assert!(
+        sheet1.contains(r#"<conditionalFormatting sqref="A3:J6"><cfRule type="expression" dxfId="0" priority="1"><formula>TRUE</formula>"#),
+        "{}",
+        &sheet1[sheet1.find("<conditionalFormatting").unwrap_or(0)..]
+    );
+    let dxfs = &styles[styles.find("<dxfs").unwrap_or(0)..];
+    assert!(dxfs.contains(r#"<left style="thin">"#), "{dxfs}");
 }
 
 #[test]
@@ -823,4 +846,25 @@ fn download_names_and_etag() {
     assert!(cd.starts_with(
         "attachment; filename=\"publication-370000-3.xlsx\"; filename*=UTF-8''%E5%B1%B1%E4%B8%9C%E7%9C%81"
     ));
+}
+
+/// Writes the exports of the test publication for a person to look at:
+/// `cargo test --test export -- --ignored write_samples` (into `$TMPDIR/nianjian-export-samples`).
+#[test]
+#[ignore]
+fn write_samples() {
+    let dir = std::env::temp_dir().join("nianjian-export-samples");
+    std::fs::create_dir_all(&dir).expect("sample dir");
+    let p = publication();
+    for (lang, suffix) in [(Lang::Zh, "zh"), (Lang::En, "en")] {
+        let xlsx = export::xlsx::write(&p, lang).expect("export");
+        std::fs::write(dir.join(format!("publication-{suffix}.xlsx")), xlsx).expect("write");
+    }
+    std::fs::write(
+        dir.join("publication.csv"),
+        export::csv::write(&p, None, Lang::Zh),
+    )
+    .expect("write");
+    std::fs::write(dir.join("publication.json"), export::json::write(&p)).expect("write");
+    println!("samples in {}", dir.display());
 }

@@ -47,6 +47,13 @@ impl<'a> Value<'a> {
             Value::Text(s) => out.push_str(s),
             Value::Number(n) => push_number(n, out),
             Value::Bases(bases) => {
+                // 《》 are three bytes each, the line breaks one.
+                out.reserve(
+                    bases
+                        .iter()
+                        .map(|b| b.title.len() + b.article.as_deref().map_or(0, str::len) + 7)
+                        .sum(),
+                );
                 for (i, b) in bases.iter().enumerate() {
                     if i > 0 {
                         out.push('\n');
@@ -59,15 +66,16 @@ impl<'a> Value<'a> {
     }
 
     /// Display width in character cells (a CJK character counts 2), the widest line, at most
-    /// `cap`. Allocates nothing except for cycles, which are short.
-    pub(crate) fn width(self, lang: Lang, cap: f64) -> f64 {
+    /// `cap`. Numbers and cycles are rendered into `scratch`, so a whole column is measured
+    /// without allocating.
+    pub(crate) fn width(self, lang: Lang, cap: f64, scratch: &mut String) -> f64 {
         match self {
             Value::Empty => 0.0,
             Value::Text(s) => text_width(s, cap),
             Value::Number(n) => {
-                let mut s = String::new();
-                push_number(n, &mut s);
-                text_width(&s, cap)
+                scratch.clear();
+                push_number(n, scratch);
+                text_width(scratch, cap)
             }
             Value::Bases(bases) => bases
                 .iter()
@@ -83,9 +91,9 @@ impl<'a> Value<'a> {
                 .fold(0.0, f64::max)
                 .min(cap),
             Value::Cycle(months) => {
-                let mut s = String::new();
-                push_cycle(months, lang, &mut s);
-                text_width(&s, cap)
+                scratch.clear();
+                push_cycle(months, lang, scratch);
+                text_width(scratch, cap)
             }
         }
     }
@@ -120,60 +128,85 @@ fn push_number(n: f64, out: &mut String) {
 
 /// A cycle as people read it: 12 → 1年, 24 → 2年, 6 → 6个月, 18 → 18个月, none → 不定期.
 pub(crate) fn push_cycle(months: Option<u32>, lang: Lang, out: &mut String) {
+    const YEARS_ZH: [&str; 10] = [
+        "1年", "2年", "3年", "4年", "5年", "6年", "7年", "8年", "9年", "10年",
+    ];
+    const MONTHS_ZH: [&str; 11] = [
+        "1个月", "2个月", "3个月", "4个月", "5个月", "6个月", "7个月", "8个月", "9个月", "10个月",
+        "11个月",
+    ];
+    // The usual cycles without the formatting machinery: a large list has one per row.
+    let common = match (months, lang) {
+        (None, Lang::Zh) => Some("不定期"),
+        (None, Lang::En) => Some("irregular"),
+        (Some(12), Lang::En) => Some("1 year"),
+        (Some(1), Lang::En) => Some("1 month"),
+        (Some(m @ 12..=120), Lang::Zh) if m % 12 == 0 => Some(YEARS_ZH[(m / 12 - 1) as usize]),
+        (Some(m @ 1..=11), Lang::Zh) => Some(MONTHS_ZH[(m - 1) as usize]),
+        _ => None,
+    };
+    if let Some(text) = common {
+        out.push_str(text);
+        return;
+    }
     let _ = match (months, lang) {
-        (None, Lang::Zh) => write!(out, "不定期"),
-        (None, Lang::En) => write!(out, "irregular"),
         (Some(m), Lang::Zh) if m > 0 && m % 12 == 0 => write!(out, "{}年", m / 12),
-        (Some(m), Lang::Zh) => write!(out, "{m}个月"),
-        (Some(12), Lang::En) => write!(out, "1 year"),
         (Some(m), Lang::En) if m > 0 && m % 12 == 0 => write!(out, "{} years", m / 12),
-        (Some(1), Lang::En) => write!(out, "1 month"),
+        (Some(m), Lang::Zh) => write!(out, "{m}个月"),
         (Some(m), Lang::En) => write!(out, "{m} months"),
+        (None, _) => Ok(()),
     };
 }
 
-/// Whether a character takes two cells: CJK ideographs, kana, hangul, fullwidth forms and the
-/// CJK punctuation (East Asian Wide and Fullwidth, in the ranges that occur in these lists).
-pub(crate) fn is_wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x20000..=0x3FFFD)
+/// Character cells of a line: 1 per character, and one more for each character of three or
+/// four bytes in UTF-8 (CJK ideographs, fullwidth forms and CJK punctuation: nearly everything
+/// that long in these lists is wide). An estimate for widths and row heights, written as two
+/// byte counts the compiler vectorises, because every cell of a large publication goes
+/// through it.
+fn cells(line: &[u8]) -> usize {
+    // Byte-wide sums over chunks that cannot overflow them (127 × 2 < 256) vectorise well.
+    line.chunks(127)
+        .map(|chunk| {
+            let n = chunk.iter().fold(0u8, |n, &b| {
+                n + u8::from((b as i8) >= -0x40) + u8::from(b >= 0xE0)
+            });
+            usize::from(n)
+        })
+        .sum()
 }
 
-/// The widest line of `s` in character cells, counting at most up to `cap` per line (a long
-/// rationale is not walked to its end once it is known to be wider than any column may be).
+/// The widest line of `s` in character cells, at most `cap`.
 pub(crate) fn text_width(s: &str, cap: f64) -> f64 {
-    let mut widest: f64 = 0.0;
-    for line in s.split('\n') {
-        let mut w = 0.0;
-        for c in line.chars() {
-            w += if c.is_ascii() {
-                1.0
-            } else if is_wide(c) {
-                2.0
-            } else {
-                1.0
-            };
-            if w >= cap {
-                break;
-            }
+    let widest = s
+        .split('\n')
+        .map(|line| cells(line.as_bytes()))
+        .max()
+        .unwrap_or(0);
+    (widest as f64).min(cap)
+}
+
+/// About how many lines `s` takes wrapped in `avail` cells (CJK text wraps between any two
+/// characters; the columns have two cells of padding beyond that for a wrapped line that ends
+/// a cell short). Counts no further than `max`.
+pub(crate) fn line_count(s: &str, avail: f64, max: u32) -> u32 {
+    let per_line = avail.max(2.0) as usize;
+    if !s.contains('\n') {
+        // No character takes more cells than it has bytes: a short text fits on one line.
+        if s.len() <= per_line {
+            return 1;
         }
-        widest = widest.max(w);
-        if widest >= cap {
-            return cap;
+        return cells(s.as_bytes())
+            .div_ceil(per_line)
+            .clamp(1, max as usize) as u32;
+    }
+    let mut lines = 0;
+    for line in s.split('\n') {
+        lines += cells(line.as_bytes()).div_ceil(per_line).max(1);
+        if lines >= max as usize {
+            return max;
         }
     }
-    widest
+    lines as u32
 }
 
 /// One column of a list.
@@ -195,8 +228,19 @@ impl Column {
 /// An optional text: blank or whitespace-only counts as missing.
 fn opt(s: &Option<String>) -> Value<'_> {
     match s.as_deref() {
-        Some(t) if !t.trim().is_empty() => Value::Text(t),
+        Some(t) if !is_blank(t) => Value::Text(t),
         _ => Value::Empty,
+    }
+}
+
+/// Empty or whitespace only; decided by the first byte for almost every text.
+pub(crate) fn is_blank(t: &str) -> bool {
+    match t.as_bytes().first() {
+        None => true,
+        Some(b) if b.is_ascii() => b.is_ascii_whitespace() && t.trim().is_empty(),
+        // A lead byte of U+4000..U+9FFF, most of the CJK ideographs: not whitespace.
+        Some(0xE4..=0xE9) => false,
+        Some(_) => t.trim().is_empty(),
     }
 }
 
@@ -417,7 +461,11 @@ mod tests {
             (Some(24), "2年", "2 years"),
             (Some(36), "3年", "3 years"),
             (Some(6), "6个月", "6 months"),
+            (Some(11), "11个月", "11 months"),
             (Some(18), "18个月", "18 months"),
+            (Some(120), "10年", "10 years"),
+            (Some(132), "11年", "11 years"),
+            (Some(0), "0个月", "0 months"),
             (Some(1), "1个月", "1 month"),
             (None, "不定期", "irregular"),
         ];
@@ -443,8 +491,9 @@ mod tests {
             "《中华人民共和国道路运输条例》第六十七条\n《山东省道路运输条例》"
         );
         // The width is that of the longer line: 20 CJK characters with the brackets.
-        assert_eq!(Value::Bases(&bases).width(Lang::Zh, 100.0), 40.0);
-        assert_eq!(Value::Bases(&bases).width(Lang::Zh, 30.0), 30.0);
+        let scratch = &mut String::new();
+        assert_eq!(Value::Bases(&bases).width(Lang::Zh, 100.0, scratch), 40.0);
+        assert_eq!(Value::Bases(&bases).width(Lang::Zh, 30.0, scratch), 30.0);
     }
 
     #[test]
@@ -458,12 +507,58 @@ mod tests {
             ("é", 50.0, 1.0),
             ("𠀀", 50.0, 2.0),
             ("一二三四五六七八九十", 7.0, 7.0),
+            // General punctuation is three bytes too: counted wide, a little generous.
+            ("“引号”…", 50.0, 10.0),
         ];
         for (s, cap, want) in cases {
             assert_eq!(text_width(s, *cap), *want, "{s:?}");
         }
         let long = "年".repeat(5_000);
         assert_eq!(text_width(&long, 40.0), 40.0);
+    }
+
+    #[test]
+    fn blank_texts_are_missing() {
+        for (t, blank) in [
+            ("", true),
+            (" ", true),
+            ("\u{3000}\t", true),
+            ("年检", false),
+            (" a ", false),
+        ] {
+            assert_eq!(is_blank(t), blank, "{t:?}");
+            assert_eq!(opt(&Some(t.to_owned())) == Value::Empty, blank, "{t:?}");
+        }
+        assert_eq!(opt(&None), Value::Empty);
+    }
+
+    #[test]
+    fn numbers_and_cycles_are_measured_as_rendered() {
+        let scratch = &mut String::new();
+        assert_eq!(Value::Number(123.0).width(Lang::Zh, 10.0, scratch), 3.0);
+        assert_eq!(Value::Cycle(Some(24)).width(Lang::Zh, 10.0, scratch), 3.0);
+        assert_eq!(Value::Cycle(None).width(Lang::Zh, 10.0, scratch), 6.0);
+        assert_eq!(Value::Cycle(Some(6)).width(Lang::En, 10.0, scratch), 8.0);
+    }
+
+    #[test]
+    fn line_counts_wrap_like_cjk_text() {
+        let cases: &[(&str, f64, u32)] = &[
+            ("", 10.0, 1),
+            ("年检", 10.0, 1),
+            ("一二三四五", 10.0, 1),
+            ("一二三四五六", 10.0, 2),
+            ("一二三四五六七八九十", 10.0, 2),
+            ("一二三四五六七八九十一", 10.0, 3),
+            ("a\nb\nc", 10.0, 3),
+            ("a\n\nb", 10.0, 3),
+            ("abcdefghij", 10.0, 1),
+            ("abcdefghijk", 10.0, 2),
+        ];
+        for (s, avail, want) in cases {
+            assert_eq!(line_count(s, *avail, 100), *want, "{s:?}");
+        }
+        assert_eq!(line_count(&"年".repeat(5_000), 40.0, 27), 27);
     }
 
     #[test]

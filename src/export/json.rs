@@ -4,6 +4,8 @@
 
 use serde::Serialize;
 
+use super::columns::is_blank;
+
 use crate::domain::publication::{List, Publication, PublishedItem, Summary};
 use crate::domain::{BasisLevel, Disposition, Kind, LegalBasis, TiedTo};
 
@@ -71,11 +73,11 @@ struct BasisJson<'a> {
 
 /// `None` for a missing, empty or blank text.
 fn opt(s: &Option<String>) -> Option<&str> {
-    s.as_deref().filter(|t| !t.trim().is_empty())
+    s.as_deref().filter(|t| !is_blank(t))
 }
 
 fn non_empty(s: &str) -> Option<&str> {
-    Some(s).filter(|t| !t.trim().is_empty())
+    Some(s).filter(|t| !is_blank(t))
 }
 
 impl<'a> ItemJson<'a> {

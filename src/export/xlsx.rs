@@ -3,14 +3,25 @@
 //! landscape print setup with the header repeated on every page; then a 说明 sheet.
 //!
 //! The list sheets are constant-memory worksheets written row by row, so a publication of any
-//! size costs one row of memory (plus a temp file) and about what rust_xlsxwriter itself needs
-//! to write the same cells (BENCHMARKS.md "Export"). Formats are built once per workbook, never
-//! per cell.
+//! size costs one row of memory (plus a temp file) and little more than rust_xlsxwriter itself
+//! needs to write the same cells bare (BENCHMARKS.md "Export"). What that took:
+//!
+//! - data cells are written without a format. Text takes the workbook's default format
+//!   (wrapped, top-aligned), so its XML is exactly what a bare write gives; centred columns take
+//!   their column's format. rust_xlsxwriter looks a per-cell `Format` up by hashing the whole
+//!   struct, which cost a fifth of the export, and a style on every cell made the sheets a
+//!   third slower to compress.
+//! - the thin borders of the data are one conditional format (`TRUE`) over the data range, not
+//!   part of the column format, which would draw them down to row 1,048,576. Excel, WPS and
+//!   LibreOffice show and print them; the title and header rows have real borders.
+//! - column widths are measured without rendering or allocating, and a column stops being
+//!   measured once it reaches its cap.
 
 use std::borrow::Cow;
 
 use rust_xlsxwriter::{
-    DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder, Workbook, Worksheet,
+    ConditionalFormatFormula, DocProperties, ExcelDateTime, Format, FormatAlign, FormatBorder,
+    Workbook, Worksheet,
 };
 
 use super::columns::{self, Align, Column, Value};
@@ -20,6 +31,14 @@ use crate::domain::publication::{List, Publication, PublishedItem};
 
 /// Excel's limit on the text of one cell (UTF-16 units).
 const MAX_CELL_CHARS: usize = 32_767;
+
+/// Points per line of wrapped 11-point text, and the most lines a row is made tall for (Excel
+/// allows rows of at most 409 points; the rest of a longer text scrolls inside the cell).
+const LINE_HEIGHT: f64 = 15.0;
+const MAX_LINES: u32 = 27;
+
+/// Width units added to the measured text of a column.
+const PADDING: f64 = 2.0;
 
 /// Excel's limit on a sheet name.
 const MAX_SHEET_NAME: usize = 31;
@@ -85,18 +104,21 @@ fn capitalise(s: &str) -> String {
 struct Formats {
     title: Format,
     header: Format,
-    left: Format,
+    /// The workbook's default format, which the text of the lists takes: wrapped,
+    /// top-aligned. No borders: those come from [`Formats::borders`] over the data range
+    /// only, so the empty rows below a list stay clean.
+    default: Format,
+    /// Centred data columns (序号, cycles, outcome).
     center: Format,
+    borders: ConditionalFormatFormula,
     note_key: Format,
     note_value: Format,
 }
 
 impl Formats {
     fn new() -> Formats {
-        let cell = Format::new()
-            .set_border(FormatBorder::Thin)
-            .set_text_wrap()
-            .set_align(FormatAlign::VerticalCenter);
+        // Top-aligned: a text taller than the tallest row still shows its beginning.
+        let cell = Format::new().set_text_wrap().set_align(FormatAlign::Top);
         Formats {
             title: Format::new()
                 .set_bold()
@@ -106,11 +128,16 @@ impl Formats {
                 .set_text_wrap(),
             header: cell
                 .clone()
+                .set_border(FormatBorder::Thin)
                 .set_bold()
                 .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
                 .set_background_color("#D9D9D9"),
-            left: cell.clone().set_align(FormatAlign::Left),
+            default: cell.clone(),
             center: cell.set_align(FormatAlign::Center),
+            borders: ConditionalFormatFormula::new()
+                .set_rule("TRUE")
+                .set_format(Format::new().set_border(FormatBorder::Thin)),
             note_key: Format::new()
                 .set_bold()
                 .set_border(FormatBorder::Thin)
@@ -123,10 +150,12 @@ impl Formats {
         }
     }
 
-    fn data(&self, align: Align) -> &Format {
+    /// The column format of a data column; `None` where the workbook's default (wrapped,
+    /// top-aligned) is the format, so those cells are written with no style at all.
+    fn data(&self, align: Align) -> Option<&Format> {
         match align {
-            Align::Left => &self.left,
-            Align::Center => &self.center,
+            Align::Left => None,
+            Align::Center => Some(&self.center),
         }
     }
 }
@@ -137,6 +166,8 @@ pub fn write(p: &Publication, lang: Lang) -> Result<Vec<u8>, ExportError> {
     let mut workbook = Workbook::new();
     workbook.set_properties(&properties(p, lang)?);
     let formats = Formats::new();
+    // Calibri 11 as before, with Excel's own metrics for it (20 px rows, 64 px columns).
+    workbook.set_default_format(&formats.default, 20, 64)?;
     for list in List::ALL {
         let sheet = workbook.add_worksheet_with_constant_memory()?;
         write_list(sheet, p, *list, lang, &formats)?;
@@ -184,19 +215,35 @@ fn list_free_title(p: &Publication) -> String {
 }
 
 /// Column widths fitted to the longest line of each column (CJK counted twice), between the
-/// header's own width and the column's cap, plus a little padding.
+/// header's own width and the column's cap, plus a little padding. A column stops being
+/// measured once it reaches its cap, so long texts cost nothing after the first few rows.
 fn widths(cols: &[Column], items: &[&PublishedItem], lang: Lang) -> Vec<f64> {
+    let mut scratch = String::new();
     cols.iter()
         .map(|col| {
             let cap = col.max_width;
-            let header = columns::text_width(col.header(lang), cap);
-            let widest = items
-                .iter()
-                .map(|item| (col.value)(item, lang).width(lang, cap))
-                .fold(header.min(cap), f64::max);
-            widest.clamp(4.0, cap) + 2.0
+            let mut widest = columns::text_width(col.header(lang), cap).min(cap);
+            for item in items {
+                if widest >= cap {
+                    break;
+                }
+                widest = widest.max((col.value)(item, lang).width(lang, cap, &mut scratch));
+            }
+            widest.clamp(4.0, cap) + PADDING
         })
         .collect()
+}
+
+/// The height of a row of `lines` wrapped lines.
+fn row_height(lines: u32) -> f64 {
+    f64::from(lines.clamp(1, MAX_LINES)) * LINE_HEIGHT
+}
+
+/// A cell of a row about to be written.
+enum Cell<'a> {
+    Empty,
+    Number(f64),
+    Text(Cow<'a, str>),
 }
 
 fn write_list(
@@ -211,8 +258,14 @@ fn write_list(
     let items: Vec<&PublishedItem> = p.list(list).collect();
 
     sheet.set_name(sheet_name(list, lang))?;
-    for (i, width) in widths(cols, &items, lang).into_iter().enumerate() {
-        sheet.set_column_width(i as u16, width)?;
+    let widths = widths(cols, &items, lang);
+    for (c, (col, width)) in cols.iter().zip(&widths).enumerate() {
+        // The data cells are written without a format and take the workbook's or their
+        // column's (see the module notes).
+        sheet.set_column_width(c as u16, *width)?;
+        if let Some(format) = formats.data(col.align) {
+            sheet.set_column_format(c as u16, format)?;
+        }
     }
     print_setup(sheet, lang);
     sheet.set_repeat_rows(1, 1)?;
@@ -231,28 +284,59 @@ fn write_list(
         sheet.write_string_with_format(1, c as u16, col.header(lang), &formats.header)?;
     }
 
-    for (row, item) in (2_u32..).zip(items) {
-        for (c, col) in cols.iter().enumerate() {
-            let format = formats.data(col.align);
-            let c = c as u16;
-            match (col.value)(item, lang) {
-                Value::Empty => sheet.write_blank(row, c, format)?,
-                Value::Number(n) => sheet.write_number_with_format(row, c, n, format)?,
-                Value::Text(s) => sheet.write_string_with_format(row, c, fit(s), format)?,
+    // Rows get the height their wrapped text needs: applications differ in whether they fit
+    // rows on opening a file (LibreOffice does not), and printing needs it.
+    let header_lines = cols
+        .iter()
+        .zip(&widths)
+        .map(|(col, w)| columns::line_count(col.header(lang), w - PADDING, MAX_LINES))
+        .max()
+        .unwrap_or(1);
+    sheet.set_row_height(1, row_height(header_lines))?;
+
+    let mut last_row = 1;
+    let mut cells: Vec<Cell<'_>> = Vec::with_capacity(cols.len());
+    for (row, item) in (2_u32..).zip(items.iter().copied()) {
+        let mut lines = 1;
+        for (col, width) in cols.iter().zip(&widths) {
+            let cell = match (col.value)(item, lang) {
+                Value::Empty => Cell::Empty,
+                Value::Number(n) => Cell::Number(n),
+                Value::Text(s) => Cell::Text(fit(s)),
                 other => {
                     let mut text = String::new();
                     other.render_into(lang, &mut text);
-                    let cut = match fit(&text) {
-                        Cow::Owned(cut) => Some(cut),
-                        Cow::Borrowed(_) => None,
-                    };
-                    if let Some(cut) = cut {
-                        text = cut;
-                    }
-                    sheet.write_string_with_format(row, c, text, format)?
+                    Cell::Text(Cow::Owned(fit_owned(text)))
                 }
             };
+            if let Cell::Text(text) = &cell {
+                // A text of no more bytes than the row's lines hold cannot make it taller.
+                let avail = width - PADDING;
+                if text.len() as f64 > f64::from(lines) * avail || text.contains('\n') {
+                    lines = lines.max(columns::line_count(text, avail, MAX_LINES));
+                }
+            }
+            cells.push(cell);
         }
+        if lines > 1 {
+            sheet.set_row_height(row, row_height(lines))?;
+        }
+        for (c, cell) in (0_u16..).zip(cells.drain(..)) {
+            match cell {
+                // No cell: the column's format still shows, and the borders cover the range.
+                Cell::Empty => {}
+                Cell::Number(n) => {
+                    sheet.write_number(row, c, n)?;
+                }
+                Cell::Text(text) => {
+                    sheet.write_string(row, c, text)?;
+                }
+            }
+        }
+        last_row = row;
+    }
+    if last_row >= 2 {
+        sheet.add_conditional_format(2, 0, last_row, last_col, &formats.borders)?;
     }
     Ok(())
 }
@@ -274,6 +358,14 @@ fn fit(s: &str) -> Cow<'_, str> {
     Cow::Borrowed(s)
 }
 
+fn fit_owned(text: String) -> String {
+    if text.len() <= MAX_CELL_CHARS {
+        text
+    } else {
+        fit(&text).into_owned()
+    }
+}
+
 /// A4 landscape, one page wide, narrow margins, page numbers in the footer.
 fn print_setup(sheet: &mut Worksheet, lang: Lang) {
     sheet
@@ -285,6 +377,9 @@ fn print_setup(sheet: &mut Worksheet, lang: Lang) {
         .set_footer(lang.pick("&C第 &P 页，共 &N 页", "&CPage &P of &N"));
 }
 
+const NOTES_KEY_WIDTH: f64 = 44.0;
+const NOTES_VALUE_WIDTH: f64 = 70.0;
+
 /// The 说明 sheet: what the lists are, which publication, its figures and its source.
 fn write_notes(
     sheet: &mut Worksheet,
@@ -293,8 +388,8 @@ fn write_notes(
     formats: &Formats,
 ) -> Result<(), ExportError> {
     sheet.set_name(notes_sheet_name(lang))?;
-    sheet.set_column_width(0, 22)?;
-    sheet.set_column_width(1, 80)?;
+    sheet.set_column_width(0, NOTES_KEY_WIDTH)?;
+    sheet.set_column_width(1, NOTES_VALUE_WIDTH)?;
     print_setup(sheet, lang);
     sheet.set_print_fit_to_pages(1, 1);
 
@@ -381,6 +476,10 @@ fn write_notes(
     sheet.merge_range(0, 0, 0, 1, &list_free_title(p), &formats.title)?;
     for (i, (key, value)) in rows.into_iter().enumerate() {
         let row = i as u32 + 1;
+        let lines = columns::line_count(&key, NOTES_KEY_WIDTH - PADDING, MAX_LINES).max(
+            columns::line_count(&value, NOTES_VALUE_WIDTH - PADDING, MAX_LINES),
+        );
+        sheet.set_row_height(row, row_height(lines))?;
         sheet.write_string_with_format(row, 0, key, &formats.note_key)?;
         sheet.write_string_with_format(row, 1, value, &formats.note_value)?;
     }
