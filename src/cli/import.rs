@@ -108,11 +108,16 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     if args.json {
-        let mut value = serde_json::to_value(&report)?;
-        if let Some(c) = &committed {
-            value["submission"] = serde_json::to_value(c)?;
+        let mut out = std::io::BufWriter::new(&mut out);
+        match &committed {
+            // Streamed straight out: a 100,000-row report is never held twice in memory.
+            None => serde_json::to_writer(&mut out, &report)?,
+            Some(c) => {
+                let mut value = serde_json::to_value(&report)?;
+                value["submission"] = serde_json::to_value(c)?;
+                serde_json::to_writer(&mut out, &value)?;
+            }
         }
-        serde_json::to_writer_pretty(&mut out, &value)?;
         writeln!(out)?;
     } else {
         print_human(&mut out, &report, args.lang)?;
@@ -231,4 +236,55 @@ fn print_outcome(out: &mut impl Write, outcome: &CommitOutcome, lang: Lang) -> s
             )
         }
     }
+}
+
+/// `nianjian export`: a publication of the top region (or `--region`) to a file.
+pub fn export(
+    publication: &str,
+    format: &str,
+    output: Option<PathBuf>,
+    lang: Lang,
+) -> anyhow::Result<ExitCode> {
+    use crate::export::{self, ExportFormat};
+    use crate::service::publish::{self, Which};
+    let which = Which::parse(publication).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--publication 应为版本号或 latest (a number or latest), not “{publication}”"
+        )
+    })?;
+    let format = ExportFormat::from_extension(format).ok_or_else(|| {
+        anyhow::anyhow!("--format 只能是 xlsx、csv 或 json (xlsx, csv or json), not “{format}”")
+    })?;
+    let figment = config::figment();
+    let settings = Settings::load(&figment)?;
+    let db = Db::open(&settings.database_url()?)?;
+    let mut conn = db.conn()?;
+    let region = publish::region_id(&mut conn, None)?.ok_or_else(|| {
+        anyhow::anyhow!("还没有行政区划和公布 (no region and no publication yet)")
+    })?;
+    let Some(row) = publish::find(&mut conn, region, which)? else {
+        eprintln!("未找到该公布版本 (no such publication): {publication}");
+        return Ok(ExitCode::from(1));
+    };
+    let p = publish::load(&mut conn, &row)?;
+    let bytes = match format {
+        ExportFormat::Xlsx => export::xlsx::write(&p, lang).map_err(|e| anyhow::anyhow!("{e}"))?,
+        ExportFormat::Csv => export::csv::write(&p, None, lang),
+        ExportFormat::Json => export::json::write(&p),
+    };
+    let path =
+        output.unwrap_or_else(|| PathBuf::from("exports").join(export::file_name(&p, format)));
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(&path, &bytes)
+        .with_context(|| format!("无法写入 (cannot write) {}", path.display()))?;
+    println!(
+        "已导出第 {} 版 (exported publication {}): {} ({} bytes)",
+        p.number,
+        p.number,
+        path.display(),
+        bytes.len()
+    );
+    Ok(ExitCode::SUCCESS)
 }

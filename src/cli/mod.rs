@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+pub mod demo;
 mod import;
 
 use crate::config::{self, Settings};
@@ -202,7 +203,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::Demo { .. } => not_built("demo"),
+        Command::Demo { no_serve, force } => demo::demo(no_serve, force),
         Command::Template { output, lang } => import::template(&output, parse_lang(&lang)?),
         Command::Import {
             file,
@@ -222,7 +223,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             lang: parse_lang(&lang)?,
         }),
         Command::ParseChild => Ok(crate::service::parse::child_main()),
-        Command::Export { .. } => not_built("export"),
+        Command::Export {
+            publication,
+            format,
+            output,
+        } => import::export(&publication, &format, output, Lang::Zh),
         Command::Report { .. } => not_built("report"),
         Command::User { command } => user(command),
         Command::Backup { .. } => not_built("backup"),
@@ -233,6 +238,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 fn serve() -> anyhow::Result<ExitCode> {
     let (figment, settings, db) = open_db()?;
     print_first_admin(&db)?;
+    serve_with(figment, settings, db)
+}
+
+/// Launches the web service on an opened database.
+fn serve_with(
+    figment: rocket::figment::Figment,
+    settings: Settings,
+    db: Db,
+) -> anyhow::Result<ExitCode> {
     let figment = match config::secret_key(&figment, &settings.data_dir)? {
         Some(key) => figment.merge(("secret_key", key)),
         None => figment,

@@ -344,3 +344,16 @@ pub fn now() -> chrono::NaiveDateTime {
     use chrono::{SubsecRound, Utc};
     Utc::now().naive_utc().trunc_subsecs(6)
 }
+
+/// Empties a PostgreSQL database (every table of the public schema) so the migrations can build
+/// it afresh: what `nianjian demo --force` does. SQLite files are moved aside instead.
+pub fn reset(url: &DatabaseUrl) -> Result<(), DbError> {
+    if let DatabaseUrl::Postgres(_) = url {
+        let mut conn = ConnectionManager::establish(url).map_err(|e| DbError::Connect {
+            url: url.display(),
+            reason: one_line(&e.to_string()),
+        })?;
+        conn.batch_execute("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")?;
+    }
+    Ok(())
+}
