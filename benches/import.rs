@@ -1,0 +1,168 @@
+//! Import benches (issues #3 and #5): reading a department's workbook and storing it.
+//!
+//! `cargo bench --bench import` — see BENCHMARKS.md for the figures and the targets:
+//! - `calamine_floor`: calamine's streaming reader alone, visiting every cell — the floor;
+//! - `read_workbook`: the dry run in process (`nianjian::sheets::read_workbook`), target ≤ 1.5×
+//!   the floor; `read_workbook_json` adds the JSON the command line prints;
+//! - `dry_run_peak_memory`: the peak RSS of one dry run in this process (VmHWM);
+//! - `commit_sqlite` / `commit_postgres`: `service::import::commit_report` into a fresh
+//!   database, target ≤ 3× the floor for the big workbook on SQLite.
+//!
+//! `NIANJIAN_BENCH_ROWS` sets the size (default 100000); the workbook is generated once, before
+//! any timing, in a temporary folder (or at `NIANJIAN_BENCH_XLSX`).
+
+mod common;
+
+use std::hint::black_box;
+use std::io::Cursor;
+
+use calamine::{Reader, Xlsx};
+use common::{Province, ScratchDb};
+use divan::Bencher;
+use nianjian::db::Conn;
+use nianjian::db::audit::Actor;
+use nianjian::domain::Lang;
+use nianjian::service::import::{CommitOutcome, commit_report};
+
+fn main() {
+    let rows = common::rows();
+    let bytes = common::workbook(rows);
+    eprintln!(
+        "# workbook: {rows} item rows × 14 columns, {:.1} MiB",
+        bytes.len() as f64 / (1024.0 * 1024.0)
+    );
+    divan::main();
+}
+
+/// The sizes the commit is measured at: 10,000 rows and the big workbook.
+fn commit_sizes() -> Vec<usize> {
+    let rows = common::rows();
+    let mut sizes = vec![10_000.min(rows), rows];
+    sizes.dedup();
+    sizes
+}
+
+/// calamine alone: open the package (shared strings included) and stream every cell of the
+/// sheet, touching each value.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn calamine_floor(b: Bencher) {
+    let bytes = common::workbook(common::rows());
+    b.bench_local(|| {
+        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
+        let name = workbook.sheet_names()[0].clone();
+        let mut cells = workbook.worksheet_cells_reader(&name).expect("sheet");
+        let mut count = 0usize;
+        while let Some(cell) = cells.next_cell().expect("cell") {
+            black_box(cell.get_value());
+            count += 1;
+        }
+        count
+    });
+}
+
+/// The dry run in process: sniff, hash, stream, build the items, the file-only findings.
+#[divan::bench(sample_count = 10, sample_size = 1)]
+fn read_workbook(b: Bencher) {
+    let rows = common::rows();
+    let (bytes, limits, name) = (
+        common::workbook(rows),
+        common::limits(rows),
+        common::file_name(rows),
+    );
+    b.bench_local(|| {
+        nianjian::sheets::read_workbook(&name, bytes, &limits, Lang::Zh).expect("read")
+    });
+}
+
+/// The dry run and the report as JSON, as the parse child writes it.
+#[divan::bench(sample_count = 5, sample_size = 1)]
+fn read_workbook_json(b: Bencher) {
+    let rows = common::rows();
+    let (bytes, limits, name) = (
+        common::workbook(rows),
+        common::limits(rows),
+        common::file_name(rows),
+    );
+    b.bench_local(|| {
+        let report =
+            nianjian::sheets::read_workbook(&name, bytes, &limits, Lang::Zh).expect("read");
+        let mut out = std::io::BufWriter::with_capacity(1 << 16, std::io::sink());
+        serde_json::to_writer(&mut out, &report).expect("json");
+        report
+    });
+}
+
+/// Peak resident memory of one dry run in this process: the peak is reset to the current RSS
+/// first (the workbook's bytes are already resident), so `peak - before` is the dry run's own.
+#[divan::bench(sample_count = 1, sample_size = 1)]
+fn dry_run_peak_memory(b: Bencher) {
+    let rows = common::rows();
+    let (bytes, limits, name) = (
+        common::workbook(rows),
+        common::limits(rows),
+        common::file_name(rows),
+    );
+    b.bench_local(|| {
+        if !common::reset_peak() {
+            eprintln!("# dry_run_peak_memory: cannot reset VmHWM (/proc/self/clear_refs)");
+        }
+        let before = common::status_kib("VmRSS").unwrap_or(0);
+        let report = nianjian::sheets::read_workbook(&name, bytes, &limits, Lang::Zh).expect("read");
+        let peak = common::status_kib("VmHWM").unwrap_or(0);
+        eprintln!(
+            "# dry_run_peak_memory: VmRSS before {:.1} MiB, VmHWM during {:.1} MiB (+{:.1} MiB for {} items)",
+            common::mib(before),
+            common::mib(peak),
+            common::mib(peak.saturating_sub(before)),
+            report.items.len()
+        );
+        report
+    });
+}
+
+fn commit(b: Bencher, rows: usize, open: fn() -> Option<ScratchDb>) {
+    let report = common::report(rows);
+    let bytes = common::workbook(rows);
+    let name = common::file_name(rows);
+    // Conn first: it goes back to the pool before the database is dropped.
+    type Input = (Conn, ScratchDb, Province);
+    let setup = || -> Input {
+        let db = open().expect("database");
+        let mut conn = db.conn();
+        let province = common::province(&mut conn, 1);
+        (conn, db, province)
+    };
+    b.with_inputs(setup)
+        .bench_local_values(|(mut conn, db, p): Input| {
+            let outcome = commit_report(
+                &mut conn,
+                &Actor::cli(),
+                p.round,
+                p.departments[0],
+                &name,
+                bytes,
+                report,
+                None,
+            )
+            .expect("commit");
+            assert!(
+                matches!(outcome, CommitOutcome::Stored { ref added, .. } if added.len() == rows)
+            );
+            (conn, db)
+        });
+}
+
+/// Storing the read workbook into a fresh SQLite file (one transaction).
+#[divan::bench(args = commit_sizes(), sample_count = 5, sample_size = 1)]
+fn commit_sqlite(b: Bencher, rows: usize) {
+    commit(b, rows, || Some(ScratchDb::sqlite()));
+}
+
+/// The same into a fresh PostgreSQL database, when a server answers.
+#[divan::bench(args = commit_sizes(), sample_count = 3, sample_size = 1)]
+fn commit_postgres(b: Bencher, rows: usize) {
+    if common::pg_admin_url().is_none() {
+        return;
+    }
+    commit(b, rows, ScratchDb::postgres);
+}
