@@ -219,6 +219,14 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Round>> {
         .optional()
 }
 
+/// Every round, newest first (for admins).
+pub fn list_all(conn: &mut DbConnection) -> QueryResult<Vec<Round>> {
+    rounds::table
+        .select(Round::as_select())
+        .order(rounds::id.desc())
+        .load(conn)
+}
+
 /// Adds a round. Makes its own transaction.
 pub fn create(
     conn: &mut DbConnection,
