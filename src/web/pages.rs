@@ -272,7 +272,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "Choose a file (xlsx, xls, ods or csv)",
     ),
     ("admin.import.submit", "导入", "Import"),
-    ("admin.import.row", "第几行：", "Row"),
+    ("admin.import.row_before", "第 ", "Row "),
+    ("admin.import.row_after", " 行：", ": "),
     ("admin.regions.title", "行政区划", "Regions"),
     (
         "admin.regions.lead",
