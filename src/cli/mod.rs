@@ -5,6 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod admin;
 pub mod demo;
 mod import;
 
@@ -82,6 +83,21 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Manage regions (GB/T 2260 codes).
+    Region {
+        #[command(subcommand)]
+        command: admin::RegionCommand,
+    },
+    /// Manage departments.
+    Department {
+        #[command(subcommand)]
+        command: admin::DepartmentCommand,
+    },
+    /// Manage rounds.
+    Round {
+        #[command(subcommand)]
+        command: admin::RoundCommand,
+    },
     /// The audit log.
     Audit {
         #[command(subcommand)]
@@ -120,6 +136,19 @@ pub enum UserCommand {
     Disable { username: String },
     /// Enable a disabled user again.
     Enable { username: String },
+    /// Give a user another role (with the department of a submitter or the region of a reviewer).
+    SetRole {
+        username: String,
+        /// submitter, reviewer or admin.
+        #[arg(long)]
+        role: String,
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long)]
+        region: Option<String>,
+    },
+    /// List the users.
+    List,
 }
 
 #[derive(Debug, Subcommand)]
@@ -230,6 +259,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => import::export(&publication, &format, output, Lang::Zh),
         Command::Report { .. } => not_built("report"),
         Command::User { command } => user(command),
+        Command::Region { command } => admin::region(&open_db()?.2, command),
+        Command::Department { command } => admin::department(&open_db()?.2, command),
+        Command::Round { command } => admin::round(&open_db()?.2, command),
         Command::Backup { .. } => not_built("backup"),
         Command::Restore { .. } => not_built("restore"),
     }
@@ -281,6 +313,13 @@ fn user(command: UserCommand) -> anyhow::Result<ExitCode> {
     let actor = audit::Actor::cli();
     let disable = matches!(command, UserCommand::Disable { .. });
     match command {
+        UserCommand::SetRole {
+            username,
+            role,
+            department,
+            region,
+        } => return admin::user_set_role(&mut conn, &username, role, department, region),
+        UserCommand::List => return admin::user_list(&mut conn),
         UserCommand::Add {
             username,
             role,

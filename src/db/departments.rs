@@ -102,3 +102,68 @@ pub fn insert(
     )?;
     Ok(department)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Administration (the admin issue): plain queries; `crate::service::admin::departments`
+// validates and records each change in the audit log in the same transaction.
+
+/// Every field of a department an admin sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DepartmentRecord<'a> {
+    pub region_id: i64,
+    pub code: &'a str,
+    pub name: &'a str,
+    pub short_name: Option<&'a str>,
+    pub contact_person: Option<&'a str>,
+    pub contact_phone: Option<&'a str>,
+    pub contact_email: Option<&'a str>,
+}
+
+/// Adds a department with its contacts, without an audit entry (the caller records one).
+/// Call inside a write transaction.
+pub fn insert_record(
+    conn: &mut DbConnection,
+    record: &DepartmentRecord<'_>,
+) -> QueryResult<Department> {
+    let id = diesel::insert_into(departments::table)
+        .values((
+            departments::region_id.eq(record.region_id),
+            departments::code.eq(record.code),
+            departments::name.eq(record.name),
+            departments::short_name.eq(record.short_name),
+            departments::contact_person.eq(record.contact_person),
+            departments::contact_phone.eq(record.contact_phone),
+            departments::contact_email.eq(record.contact_email),
+            departments::created_at.eq(now()),
+        ))
+        .returning(departments::id)
+        .get_result::<i64>(conn)?;
+    departments::table
+        .find(id)
+        .select(Department::as_select())
+        .first(conn)
+}
+
+/// Replaces every field of a department an admin sets, and returns it as it now is. Call inside
+/// a write transaction.
+pub fn update_record(
+    conn: &mut DbConnection,
+    id: i64,
+    record: &DepartmentRecord<'_>,
+) -> QueryResult<Department> {
+    diesel::update(departments::table.find(id))
+        .set((
+            departments::region_id.eq(record.region_id),
+            departments::code.eq(record.code),
+            departments::name.eq(record.name),
+            departments::short_name.eq(record.short_name),
+            departments::contact_person.eq(record.contact_person),
+            departments::contact_phone.eq(record.contact_phone),
+            departments::contact_email.eq(record.contact_email),
+        ))
+        .execute(conn)?;
+    departments::table
+        .find(id)
+        .select(Department::as_select())
+        .first(conn)
+}

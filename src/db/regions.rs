@@ -101,3 +101,45 @@ pub fn insert(conn: &mut DbConnection, actor: &Actor, new: &NewRegion<'_>) -> Qu
     )?;
     Ok(region)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Administration (the admin issue): plain queries; `crate::service::admin::regions` validates
+// and records each change in the audit log in the same transaction.
+
+/// Every region, by code.
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<Region>> {
+    regions::table
+        .select(Region::as_select())
+        .order(regions::code.asc())
+        .load(conn)
+}
+
+/// Adds a region without an audit entry: the caller records one (an import records one entry
+/// for the whole list). Call inside a write transaction.
+pub fn insert_row(conn: &mut DbConnection, new: &NewRegion<'_>) -> QueryResult<Region> {
+    let id = diesel::insert_into(regions::table)
+        .values((
+            regions::code.eq(new.code.trim()),
+            regions::name.eq(new.name.trim()),
+            regions::level.eq(new.level),
+            regions::parent_id.eq(new.parent_id),
+            regions::created_at.eq(now()),
+        ))
+        .returning(regions::id)
+        .get_result::<i64>(conn)?;
+    regions::table
+        .find(id)
+        .select(Region::as_select())
+        .first(conn)
+}
+
+/// Renames a region and returns it as it now is. Call inside a write transaction.
+pub fn set_name(conn: &mut DbConnection, id: i64, name: &str) -> QueryResult<Region> {
+    diesel::update(regions::table.find(id))
+        .set(regions::name.eq(name.trim()))
+        .execute(conn)?;
+    regions::table
+        .find(id)
+        .select(Region::as_select())
+        .first(conn)
+}

@@ -529,6 +529,50 @@ pub fn ensure_first_admin(db: &Db) -> Result<Option<(String, String)>, AccountEr
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// Administration (the admin issue): plain queries; `crate::service::admin::users` validates and
+// records each change in the audit log in the same transaction.
+
+/// Every user, by username.
+pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<User>> {
+    users::table
+        .select(User::as_select())
+        .order(users::username.asc())
+        .load(conn)
+}
+
+/// How many admin accounts are enabled.
+pub fn count_enabled_admins(conn: &mut DbConnection) -> QueryResult<i64> {
+    users::table
+        .filter(users::role.eq(Role::Admin.code()))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)
+}
+
+/// Sets a user's role, department and region (checked by the caller with [`validate_new`]) and
+/// returns the user as it now is. Call inside a write transaction.
+pub fn set_role(
+    conn: &mut DbConnection,
+    user_id: i64,
+    role: Role,
+    department_id: Option<i64>,
+    region_id: Option<i64>,
+) -> Result<User, AccountError> {
+    let updated = diesel::update(users::table.find(user_id))
+        .set((
+            users::role.eq(role.code()),
+            users::department_id.eq(department_id),
+            users::region_id.eq(region_id),
+            users::updated_at.eq(now()),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        return Err(AccountError::NoUser);
+    }
+    find(conn, user_id)?.ok_or(AccountError::NoUser)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Services: the work a command or a request asks for, over the database and the sheets.
 //! Handlers and commands call these; these call the models in `db`.
 
+pub mod admin;
 pub mod consultation;
 pub mod decisions;
 pub mod documents;

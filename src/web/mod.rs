@@ -2,6 +2,7 @@
 //! service function and map the result.
 
 pub mod account_routes;
+pub mod admin;
 pub mod api_import;
 pub mod api_review;
 pub mod auth;
@@ -142,6 +143,7 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", account_routes::routes())
         .mount("/", api_import::routes())
         .mount("/", api_review::routes())
+        .mount("/", admin::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
             "/api",

@@ -39,6 +39,63 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/password.html"),
     ),
     ("error.html", include_str!("../../templates/error.html")),
+    // Administration (the admin issue).
+    (
+        "admin_index.html",
+        include_str!("../../templates/admin_index.html"),
+    ),
+    (
+        "admin_errors.html",
+        include_str!("../../templates/admin_errors.html"),
+    ),
+    (
+        "admin_field.html",
+        include_str!("../../templates/admin_field.html"),
+    ),
+    (
+        "admin_regions.html",
+        include_str!("../../templates/admin_regions.html"),
+    ),
+    (
+        "admin_region.html",
+        include_str!("../../templates/admin_region.html"),
+    ),
+    (
+        "admin_department_fields.html",
+        include_str!("../../templates/admin_department_fields.html"),
+    ),
+    (
+        "admin_departments.html",
+        include_str!("../../templates/admin_departments.html"),
+    ),
+    (
+        "admin_department.html",
+        include_str!("../../templates/admin_department.html"),
+    ),
+    (
+        "admin_round_fields.html",
+        include_str!("../../templates/admin_round_fields.html"),
+    ),
+    (
+        "admin_rounds.html",
+        include_str!("../../templates/admin_rounds.html"),
+    ),
+    (
+        "admin_round.html",
+        include_str!("../../templates/admin_round.html"),
+    ),
+    (
+        "admin_role_fields.html",
+        include_str!("../../templates/admin_role_fields.html"),
+    ),
+    (
+        "admin_users.html",
+        include_str!("../../templates/admin_users.html"),
+    ),
+    (
+        "admin_user.html",
+        include_str!("../../templates/admin_user.html"),
+    ),
 ];
 
 /// The stylesheet, embedded.
@@ -180,7 +237,243 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "服务暂时不可用，请稍后重试",
         "The service is unavailable; try again shortly",
     ),
-    ("error.other", "出现了问题", "Something went wrong"),
+    ("error.other", "出现了问题", "Something went wrong"), // Administration (the admin issue).
+    ("admin.index.title", "系统管理", "Administration"),
+    (
+        "admin.index.lead",
+        "管理行政区划、部门、清理批次和用户。每项改动都记入审计日志。",
+        "Manage regions, departments, rounds and users. Every change is recorded in the audit log.",
+    ),
+    ("admin.own_password", "修改我的密码", "Change my password"),
+    ("admin.save", "保存", "Save"),
+    ("admin.edit", "修改", "Edit"),
+    ("admin.choose", "请选择", "Choose"),
+    ("admin.optional", "选填", "Optional"),
+    ("admin.done.created", "已添加。", "Added."),
+    ("admin.done.saved", "已保存。", "Saved."),
+    (
+        "admin.done.role",
+        "角色已修改，该用户下次操作时生效。",
+        "The role has changed; it applies from the user's next request.",
+    ),
+    (
+        "admin.done.disabled",
+        "账号已停用：其登录会话已全部结束，令牌不再可用。",
+        "The account is disabled: its sessions have ended and its tokens no longer work.",
+    ),
+    (
+        "admin.done.enabled",
+        "账号已启用。",
+        "The account is enabled.",
+    ),
+    (
+        "admin.import.file",
+        "选择文件（xlsx、xls、ods 或 csv）",
+        "Choose a file (xlsx, xls, ods or csv)",
+    ),
+    ("admin.import.submit", "导入", "Import"),
+    ("admin.import.row_before", "第 ", "Row "),
+    ("admin.import.row_after", " 行：", ": "),
+    ("admin.regions.title", "行政区划", "Regions"),
+    (
+        "admin.regions.lead",
+        "按 GB/T 2260 代码登记省、市、县、乡四级区划。",
+        "Regions by GB/T 2260 code: province, city, county, township.",
+    ),
+    ("admin.regions.tree", "区划树", "Region tree"),
+    ("admin.regions.none", "还没有登记区划。", "No regions yet."),
+    ("admin.regions.rename", "改名", "Rename"),
+    ("admin.regions.add", "添加区划", "Add a region"),
+    ("admin.regions.code", "区划代码", "Region code"),
+    (
+        "admin.regions.code_hint",
+        "GB/T 2260 的 6 位代码，例如 370100；乡级为 9 位或 12 位。代码添加后不能修改。",
+        "The 6-digit GB/T 2260 code, e.g. 370100; 9 or 12 digits for a township. A code cannot change once added.",
+    ),
+    ("admin.regions.name", "区划名称", "Region name"),
+    ("admin.regions.level", "级别", "Level"),
+    (
+        "admin.regions.level_from_code",
+        "按代码判断",
+        "From the code",
+    ),
+    ("admin.regions.parent", "上级区划", "Parent region"),
+    (
+        "admin.regions.parent_hint",
+        "省级区划没有上级；其他区划的上级须高一级，代码须以上级代码开头（如 370100 属于 370000）。不选则按代码推断。",
+        "A province has no parent; any other region's parent is one level up and its code starts with the parent's (370100 under 370000). Left empty, it is taken from the code.",
+    ),
+    (
+        "admin.regions.parent_none",
+        "无 / 按代码推断",
+        "None / from the code",
+    ),
+    (
+        "admin.regions.import",
+        "从表格导入区划",
+        "Import regions from a spreadsheet",
+    ),
+    (
+        "admin.regions.import_hint",
+        "表头应有：代码（或区划代码）、名称，可有级别、上级代码。任何一行有错则全部不导入，并列出每个错误行；与已有记录完全相同的行会被跳过。",
+        "Columns: 代码 (or 区划代码), 名称, and optionally 级别 and 上级代码. If any row is wrong nothing is imported and every bad row is listed; rows identical to existing regions are skipped.",
+    ),
+    ("admin.departments.title", "部门", "Departments"),
+    (
+        "admin.departments.lead",
+        "各区划的部门及其联系人。",
+        "The departments of each region and their contacts.",
+    ),
+    (
+        "admin.departments.none",
+        "还没有登记部门。",
+        "No departments yet.",
+    ),
+    ("admin.departments.add", "添加部门", "Add a department"),
+    ("admin.departments.code", "部门代码", "Department code"),
+    (
+        "admin.departments.code_hint",
+        "1 到 64 个字母、数字、“-”“_”或“.”。",
+        "1 to 64 letters, digits, '-', '_' or '.'.",
+    ),
+    ("admin.departments.name", "部门全称", "Full name"),
+    ("admin.departments.short_name", "简称", "Short name"),
+    ("admin.departments.region", "所属区划", "Region"),
+    ("admin.departments.contact", "联系人", "Contact"),
+    (
+        "admin.departments.contact_person",
+        "联系人",
+        "Contact person",
+    ),
+    (
+        "admin.departments.contact_phone",
+        "联系电话",
+        "Contact phone",
+    ),
+    (
+        "admin.departments.phone_hint",
+        "选填。数字、“-”、空格和开头的“+”，例如 0531-86912345。",
+        "Optional. Digits, dashes, spaces and a leading +, e.g. 0531-86912345.",
+    ),
+    ("admin.departments.contact_email", "电子邮箱", "E-mail"),
+    (
+        "admin.departments.email_hint",
+        "选填。例如 name@example.gov.cn。",
+        "Optional. E.g. name@example.gov.cn.",
+    ),
+    (
+        "admin.departments.import",
+        "从表格导入部门",
+        "Import departments from a spreadsheet",
+    ),
+    (
+        "admin.departments.import_hint",
+        "表头应有：部门代码、部门全称、所属区划代码，可有简称、联系人、联系电话、电子邮箱。任何一行有错则全部不导入，并列出每个错误行。",
+        "Columns: 部门代码, 部门全称, 所属区划代码, and optionally 简称, 联系人, 联系电话, 电子邮箱. If any row is wrong nothing is imported and every bad row is listed.",
+    ),
+    ("admin.rounds.title", "清理批次", "Rounds"),
+    (
+        "admin.rounds.lead",
+        "每个区划的清理批次：报送截止、征求意见期和公布截止时间。",
+        "Each region's clean-up rounds: submission deadline, consultation window, publication deadline.",
+    ),
+    ("admin.rounds.none", "还没有清理批次。", "No rounds yet."),
+    ("admin.rounds.add", "添加批次", "Add a round"),
+    ("admin.rounds.name", "批次名称", "Round name"),
+    ("admin.rounds.region", "区划", "Region"),
+    (
+        "admin.rounds.submission_deadline",
+        "报送截止时间",
+        "Submission deadline",
+    ),
+    ("admin.rounds.consultation", "征求意见期", "Consultation"),
+    (
+        "admin.rounds.consultation_start",
+        "征求意见开始时间",
+        "Consultation starts",
+    ),
+    (
+        "admin.rounds.consultation_end",
+        "征求意见结束时间",
+        "Consultation ends",
+    ),
+    (
+        "admin.rounds.publication_deadline",
+        "公布截止时间",
+        "Publication deadline",
+    ),
+    (
+        "admin.rounds.times_hint",
+        "时间均为北京时间（UTC+8），可留空。顺序须为：报送截止 ≤ 征求意见开始 < 征求意见结束 ≤ 公布截止。",
+        "All times are Beijing time (UTC+8) and may be left empty. Their order: submission deadline ≤ consultation start < consultation end ≤ publication deadline.",
+    ),
+    ("admin.users.title", "用户", "Users"),
+    (
+        "admin.users.lead",
+        "开设账号、分配角色、停用账号、重置密码。",
+        "Open accounts, assign roles, disable accounts, reset passwords.",
+    ),
+    ("admin.users.username", "用户名", "Username"),
+    (
+        "admin.users.username_hint",
+        "2 到 64 个字符，不含空格。",
+        "2 to 64 characters, no spaces.",
+    ),
+    ("admin.users.role", "角色", "Role"),
+    (
+        "admin.users.role_hint",
+        "部门填报人须选部门；审核人须选区划；管理员两者都不选。",
+        "A submitter needs a department; a reviewer a region; an admin neither.",
+    ),
+    (
+        "admin.users.department",
+        "部门（部门填报人）",
+        "Department (submitters)",
+    ),
+    ("admin.users.no_department", "无", "None"),
+    ("admin.users.region", "区划（审核人）", "Region (reviewers)"),
+    ("admin.users.no_region", "无", "None"),
+    ("admin.users.attached", "部门或区划", "Department or region"),
+    ("admin.users.status", "状态", "Status"),
+    ("admin.users.enabled", "正常", "Active"),
+    ("admin.users.disabled", "已停用", "Disabled"),
+    (
+        "admin.users.one_time",
+        "待修改一次性密码",
+        "one-time password not yet changed",
+    ),
+    ("admin.users.add", "添加用户", "Add a user"),
+    (
+        "admin.users.password_title",
+        "一次性密码",
+        "One-time password",
+    ),
+    (
+        "admin.users.password_once",
+        "这是唯一一次显示该密码。请现在转交给用户；用户首次登录后须修改。",
+        "This password is shown only this once. Hand it to the user now; they must change it at first sign-in.",
+    ),
+    ("admin.users.change_role", "修改角色", "Change the role"),
+    ("admin.users.password", "密码", "Password"),
+    ("admin.users.reset", "重置密码", "Reset the password"),
+    (
+        "admin.users.reset_hint",
+        "生成新的一次性密码并结束该用户的全部登录会话。",
+        "Makes a new one-time password and ends all the user's sessions.",
+    ),
+    ("admin.users.access", "账号状态", "Access"),
+    ("admin.users.disable", "停用账号", "Disable the account"),
+    (
+        "admin.users.disable_hint",
+        "停用后该用户的登录会话立即结束，其令牌不再可用；可随时重新启用。",
+        "Disabling ends the user's sessions at once and stops its tokens; it can be enabled again at any time.",
+    ),
+    ("admin.users.enable", "启用账号", "Enable the account"),
+    (
+        "admin.users.self_hint",
+        "这是您自己的账号，不能在这里停用。",
+        "This is your own account; it cannot be disabled here.",
+    ),
 ];
 
 /// The text of a key in a language; the key itself when missing (visible, never a panic).

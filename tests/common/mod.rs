@@ -442,8 +442,9 @@ impl TestApp {
             .get_result(&mut c)
             .expect("departments");
         let review = review_counts(&mut c);
+        let admin = admin_detail(&mut c);
         format!(
-            "users {users:?}\nsessions {sessions:?}\ntokens {tokens:?}\naudit {audit:?}\nregions {regions} departments {departments}\n{review}"
+            "users {users:?}\nsessions {sessions:?}\ntokens {tokens:?}\naudit {audit:?}\nregions {regions} departments {departments}\n{review}\n{admin}"
         )
     }
 }
@@ -490,5 +491,69 @@ fn review_counts(c: &mut nianjian::db::DbConnection) -> String {
         .expect("publications");
     format!(
         "submissions {submissions} items {items:?} decisions {decisions} findings {findings} documents {documents} publications {publications}"
+    )
+}
+
+/// What the administration changes beyond the counts: every region, department (with contacts)
+/// and round, and each user's department and region.
+fn admin_detail(c: &mut nianjian::db::DbConnection) -> String {
+    use diesel::prelude::*;
+    use nianjian::db::schema::rounds;
+    let regions: Vec<(i64, String, String, String, Option<i64>)> = regions_t::table
+        .select((
+            regions_t::id,
+            regions_t::code,
+            regions_t::name,
+            regions_t::level,
+            regions_t::parent_id,
+        ))
+        .order(regions_t::id)
+        .load(c)
+        .expect("regions");
+    type DepartmentRow = (
+        i64,
+        i64,
+        String,
+        String,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+    );
+    let departments: Vec<DepartmentRow> = departments_t::table
+        .select((
+            departments_t::id,
+            departments_t::region_id,
+            departments_t::code,
+            departments_t::name,
+            departments_t::short_name,
+            departments_t::contact_person,
+            departments_t::contact_phone,
+            departments_t::contact_email,
+        ))
+        .order(departments_t::id)
+        .load(c)
+        .expect("departments");
+    type Time = Option<chrono::NaiveDateTime>;
+    let rounds: Vec<(i64, i64, String, Time, Time, Time, Time)> = rounds::table
+        .select((
+            rounds::id,
+            rounds::region_id,
+            rounds::name,
+            rounds::submission_deadline,
+            rounds::consultation_starts_at,
+            rounds::consultation_ends_at,
+            rounds::publication_deadline,
+        ))
+        .order(rounds::id)
+        .load(c)
+        .expect("rounds");
+    let attached: Vec<(i64, Option<i64>, Option<i64>)> = users_t::table
+        .select((users_t::id, users_t::department_id, users_t::region_id))
+        .order(users_t::id)
+        .load(c)
+        .expect("users");
+    format!(
+        "admin regions {regions:?} departments {departments:?} rounds {rounds:?} attached {attached:?}"
     )
 }
