@@ -141,18 +141,18 @@ const DEPARTMENTS: &[&str] = &[
 fn row_values(i: usize, offset: usize) -> [(Field, String); 14] {
     let (licence, target, prefix) = LICENCES[i % LICENCES.len()];
     let action = ACTIONS[(i / LICENCES.len()) % ACTIONS.len()];
-    let n = if i % 25 == 0 { i } else { i + offset };
+    let n = if i.is_multiple_of(25) { i } else { i + offset };
     let subject = if licence.is_empty() { target } else { licence };
     let name = format!("{subject}{action}（第{n}项）");
     let (basis, level) = BASES[(i * 7) % BASES.len()];
     let article = ARTICLES[(i / 3) % ARTICLES.len()];
-    let (bases, levels) = if i % 4 == 0 {
+    let (bases, levels) = if i.is_multiple_of(4) {
         let (b2, l2) = BASES[(i * 7 + 3) % BASES.len()];
         (
             format!("{basis}{article}\n{b2}第十条"),
             format!("{level}\n{l2}"),
         )
-    } else if i % 11 == 0 {
+    } else if i.is_multiple_of(11) {
         // Levels left to be inferred.
         (format!("{basis}{article}"), String::new())
     } else {
@@ -181,14 +181,14 @@ fn row_values(i: usize, offset: usize) -> [(Field, String); 14] {
         (Field::Cycle, CYCLES[i % CYCLES.len()].to_string()),
         (
             Field::AnnualReport,
-            if i % 9 == 0 { "是" } else { "否" }.to_string(),
+            if i.is_multiple_of(9) { "是" } else { "否" }.to_string(),
         ),
         (Field::Proposed, proposal.to_string()),
         (Field::ProposedCycle, new_cycle.to_string()),
         (Field::Reason, REASONS[i % REASONS.len()].to_string()),
         (
             Field::Remarks,
-            if i % 13 == 0 {
+            if i.is_multiple_of(13) {
                 "涉及跨部门事项，需与市场监管部门协同".into()
             } else {
                 String::new()
@@ -380,11 +380,10 @@ impl Drop for ScratchDb {
     fn drop(&mut self) {
         // The pool's connections go first, or the database is still in use.
         drop(self.db.take());
-        if let Some((admin_url, name)) = self.pg_drop.take() {
-            if let Ok(mut admin) = diesel::PgConnection::establish(&admin_url) {
-                let _ =
-                    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+        if let Some((admin_url, name)) = self.pg_drop.take()
+            && let Ok(mut admin) = diesel::PgConnection::establish(&admin_url)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
 }
