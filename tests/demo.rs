@@ -37,28 +37,42 @@ fn the_demo_publishes_and_exports_the_departments_lists() {
         "{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(stdout.contains("第 1 版"), "{stdout}");
+    assert!(stdout.contains("最新为第 2 版"), "{stdout}");
     assert!(
         stdout.contains("05_省公安厅.xlsx: 6 处错误"),
         "the file with mistakes is rejected: {stdout}"
     );
 
-    // The JSON export: counts per list and a few known items.
-    let json: serde_json::Value = serde_json::from_slice(
-        &std::fs::read(dir.path().join("exports/publication-370000-1.json")).unwrap(),
-    )
-    .unwrap();
-    let lists = &json["lists"];
-    let count = |l: &str| lists[l].as_array().map_or(0, Vec::len);
-    assert_eq!(
+    // Two versions: the first without 省公安厅 (its file came back corrected), the second with
+    // its nine items. The JSON exports: counts per list and a few known items.
+    let read_json = |n: u32| -> serde_json::Value {
+        serde_json::from_slice(
+            &std::fs::read(
+                dir.path()
+                    .join(format!("exports/publication-370000-{n}.json")),
+            )
+            .unwrap(),
+        )
+        .unwrap()
+    };
+    let counts = |json: &serde_json::Value| {
+        let count = |l: &str| json["lists"][l].as_array().map_or(0, Vec::len);
         (
             count("retained"),
             count("converted"),
             count("cancelled"),
-            count("trainings")
-        ),
-        (28, 18, 20, 18)
+            count("trainings"),
+        )
+    };
+    let first = read_json(1);
+    assert_eq!(counts(&first), (25, 17, 17, 16));
+    assert!(
+        !first.to_string().contains("校车安全技术检验"),
+        "省公安厅 waits for version 2"
     );
+    let json = read_json(2);
+    assert_eq!(counts(&json), (28, 18, 20, 18));
+    let lists = &json["lists"];
     let names = |l: &str| -> Vec<String> {
         lists[l]
             .as_array()
@@ -92,10 +106,10 @@ fn the_demo_publishes_and_exports_the_departments_lists() {
     // The xlsx opens and has a sheet per list; the annotated workbook of the rejected file exists.
     use calamine::Reader;
     let wb =
-        calamine::open_workbook_auto(dir.path().join("exports/publication-370000-1.xlsx")).unwrap();
+        calamine::open_workbook_auto(dir.path().join("exports/publication-370000-2.xlsx")).unwrap();
     assert!(wb.sheet_names().len() >= 5, "{:?}", wb.sheet_names());
     assert!(dir.path().join("exports/05_省公安厅-批注.xlsx").exists());
-    let csv = std::fs::read(dir.path().join("exports/publication-370000-1.csv")).unwrap();
+    let csv = std::fs::read(dir.path().join("exports/publication-370000-2.csv")).unwrap();
     assert!(csv.starts_with(b"\xEF\xBB\xBF"), "CSV with BOM");
 
     // The audit chain of the demo holds.
@@ -133,7 +147,7 @@ fn the_demo_publishes_and_exports_the_departments_lists() {
     );
     assert_eq!(
         std::fs::read(dir.path().join("again.json")).unwrap(),
-        std::fs::read(dir.path().join("exports/publication-370000-1.json")).unwrap()
+        std::fs::read(dir.path().join("exports/publication-370000-2.json")).unwrap()
     );
 
     // Again: fresh, and the first database is moved aside, not deleted.

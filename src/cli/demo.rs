@@ -261,66 +261,76 @@ pub fn run_demo(
     }
     bar.finish_with_message("完成 (done)");
 
-    // The office's decisions.
-    out.decided = apply_decisions(&mut conn, &actor, round_id, &imports.join("decisions.csv"))?;
+    // The office's decisions, batch by batch: each batch is decided, consulted on where the plan
+    // requires it, and published as the next version, so the public site has a history and a
+    // diff to show (batch 2: 省公安厅, whose first file was rejected and came back corrected).
+    let decisions_csv = imports.join("decisions.csv");
+    for batch in decision_batches(&decisions_csv)? {
+        out.decided += apply_decisions(&mut conn, &actor, round_id, &decisions_csv, batch)?;
+        consult_on_flagged(&mut conn, &actor, round_id, batch)?;
+        let (number, files) = publish_and_export(&mut conn, &actor, round_id, exports)?;
+        out.publication = Some(number);
+        out.exports.extend(files);
+    }
+    Ok(out)
+}
 
-    // The consultation the plan requires for flagged inspections that are kept.
+/// The consultation the plan requires for flagged inspections that are kept: those of this
+/// batch (not yet published), opened and closed with a summary per item.
+fn consult_on_flagged(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    round_id: i64,
+    batch: u32,
+) -> anyhow::Result<()> {
     let flagged: Vec<i64> = items::table
         .inner_join(decisions_t::table)
         .filter(items::round_id.eq(round_id))
         .filter(items::withdrawn.eq(false))
+        .filter(items::state.ne("published"))
         .filter(items::kind.eq(Kind::Inspection.code()))
         .filter(decisions_t::superseded_at.is_null())
         .filter(decisions_t::disposition.ne("cancel"))
         .filter(decisions_t::necessity.is_not_null())
         .select(items::id)
-        .load(&mut conn)?;
-    if !flagged.is_empty() {
-        let id = consultation::open(
-            &mut conn,
-            &actor,
-            round_id,
-            "关于拟保留部分年检事项的公开征求意见",
-            "以下年检事项没有法律、行政法规依据或为我省自行设定，拟予保留。现公开征求社会各界意见。",
-            at(2017, 5, 10),
-            at(2017, 5, 31),
-            &flagged,
-        )?;
-        let summaries: HashMap<i64, String> = flagged
-            .iter()
-            .map(|&i| {
-                (
-                    i,
-                    "征求意见期间共收到意见3条，均支持保留并建议简化程序；已在必要性评估中采纳。"
-                        .to_string(),
-                )
-            })
-            .collect();
-        consultation::close(&mut conn, &actor, id, &summaries)?;
+        .load(conn)?;
+    if flagged.is_empty() {
+        return Ok(());
     }
+    let month = 4 + batch;
+    let id = consultation::open(
+        conn,
+        actor,
+        round_id,
+        "关于拟保留部分年检事项的公开征求意见",
+        "以下年检事项没有法律、行政法规依据或为我省自行设定，拟予保留。现公开征求社会各界意见。",
+        at(2017, month, 10),
+        at(2017, month, 31),
+        &flagged,
+    )?;
+    let summaries: HashMap<i64, String> = flagged
+        .iter()
+        .map(|&i| {
+            (
+                i,
+                "征求意见期间共收到意见3条，均支持保留并建议简化程序；已在必要性评估中采纳。"
+                    .to_string(),
+            )
+        })
+        .collect();
+    consultation::close(conn, actor, id, &summaries)?;
+    Ok(())
+}
 
-    // Publish and export.
-    match publish::publish(&mut conn, &actor, round_id) {
-        Ok(row) => {
-            out.publication = Some(row.number);
-            let p = publish::load(&mut conn, &row)?;
-            std::fs::create_dir_all(exports)?;
-            let xlsx = exports.join(export::file_name(&p, export::ExportFormat::Xlsx));
-            std::fs::write(
-                &xlsx,
-                export::xlsx::write(&p, Lang::Zh).map_err(|e| anyhow::anyhow!("{e}"))?,
-            )?;
-            let csv = exports.join(export::file_name(&p, export::ExportFormat::Csv));
-            std::fs::write(&csv, export::csv::write(&p, None, Lang::Zh))?;
-            let json = exports.join(export::file_name(&p, export::ExportFormat::Json));
-            std::fs::write(&json, export::json::write(&p))?;
-            out.exports.extend([xlsx, csv, json]);
-            let mut counts = BTreeMap::new();
-            for list in List::ALL {
-                counts.insert(list.zh(), p.list(*list).count());
-            }
-            tracing::info!(?counts, "published");
-        }
+/// Publishes the round's decided items as the next version and writes its three exports.
+fn publish_and_export(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    round_id: i64,
+    exports: &Path,
+) -> anyhow::Result<(i64, Vec<PathBuf>)> {
+    let row = match publish::publish(conn, actor, round_id) {
+        Ok(row) => row,
         Err(publish::PublishError::Blocked(blocking)) => {
             let names: Vec<String> = blocking
                 .iter()
@@ -332,17 +342,55 @@ pub fn run_demo(
             );
         }
         Err(e) => bail!("{e}"),
+    };
+    let p = publish::load(conn, &row)?;
+    std::fs::create_dir_all(exports)?;
+    let xlsx = exports.join(export::file_name(&p, export::ExportFormat::Xlsx));
+    std::fs::write(
+        &xlsx,
+        export::xlsx::write(&p, Lang::Zh).map_err(|e| anyhow::anyhow!("{e}"))?,
+    )?;
+    let csv = exports.join(export::file_name(&p, export::ExportFormat::Csv));
+    std::fs::write(&csv, export::csv::write(&p, None, Lang::Zh))?;
+    let json = exports.join(export::file_name(&p, export::ExportFormat::Json));
+    std::fs::write(&json, export::json::write(&p))?;
+    let mut counts = BTreeMap::new();
+    for list in List::ALL {
+        counts.insert(list.zh(), p.list(*list).count());
     }
-    Ok(out)
+    tracing::info!(number = row.number, ?counts, "published");
+    Ok((row.number, vec![xlsx, csv, json]))
 }
 
-/// Applies `decisions.csv` (department, item_name, decision, cycle_months, rationale,
-/// necessity) to the round's items.
+/// The batch of a `decisions.csv` row: its `batch` column, 1 when empty.
+fn batch_of(record: &csv::StringRecord) -> u32 {
+    record
+        .get(6)
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1)
+}
+
+/// The batches `decisions.csv` names, in order.
+fn decision_batches(path: &Path) -> anyhow::Result<Vec<u32>> {
+    let mut reader =
+        csv::Reader::from_path(path).with_context(|| format!("无法读取 {}", path.display()))?;
+    let mut batches = std::collections::BTreeSet::new();
+    for record in reader.records() {
+        batches.insert(batch_of(&record?));
+    }
+    Ok(batches.into_iter().collect())
+}
+
+/// Applies the rows of `batch` of `decisions.csv` (department, item_name, decision,
+/// cycle_months, rationale, necessity, batch) to the round's items.
 fn apply_decisions(
     conn: &mut DbConnection,
     actor: &Actor,
     round_id: i64,
     path: &Path,
+    batch: u32,
 ) -> anyhow::Result<usize> {
     use crate::db::schema::departments as deps;
     let items_of_round: Vec<(i64, String, String, Option<String>)> = items::table
@@ -364,6 +412,9 @@ fn apply_decisions(
     let mut decided = 0;
     for record in reader.records() {
         let r = record?;
+        if batch_of(&r) != batch {
+            continue;
+        }
         let get = |i: usize| r.get(i).map(str::trim).filter(|s| !s.is_empty());
         let (Some(dep), Some(name), Some(decision)) = (get(0), get(1), get(2)) else {
             continue;
@@ -433,7 +484,9 @@ pub fn demo(no_serve: bool, force: bool) -> anyhow::Result<ExitCode> {
     }
     println!("  决定 (decisions): {}", outcome.decided);
     if let Some(n) = outcome.publication {
-        println!("  公布 (publication): 第 {n} 版 (number {n})");
+        println!(
+            "  公布 (publication): 第 1 至 {n} 版，最新为第 {n} 版 (versions 1 to {n}; latest {n})"
+        );
     }
     for path in &outcome.exports {
         println!("  导出 (export): {}", path.display());
