@@ -13,7 +13,7 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, now};
 use crate::domain::rules::{self, DecisionFacts, RuleContext};
-use crate::domain::{Disposition, Lang, text};
+use crate::domain::{Disposition, Lang};
 
 /// Which items to recompute.
 #[derive(Debug, Clone)]
@@ -32,10 +32,16 @@ impl Selection {
     }
 }
 
-/// The keys under which R09 looks for the same licence or inspection in other departments.
-fn duplicate_keys(kind: &str, name: &str, licence: Option<&str>) -> Vec<String> {
-    let mut keys = vec![format!("{kind}|n|{}", text::normalise_name(name))];
-    if let Some(l) = licence.map(text::normalise_name).filter(|l| !l.is_empty()) {
+/// The keys under which R09 looks for the same licence or inspection in other departments,
+/// taken from the item's stored identity key (`items::identity_key`: the normalised name, and
+/// `|` and the normalised licence when there is one), so no name is normalised twice.
+fn duplicate_keys(kind: &str, identity_key: &str) -> Vec<String> {
+    let (name, licence) = match identity_key.split_once('|') {
+        Some((n, l)) => (n, Some(l)),
+        None => (identity_key, None),
+    };
+    let mut keys = vec![format!("{kind}|n|{name}")];
+    if let Some(l) = licence.filter(|l| !l.is_empty()) {
         keys.push(format!("{kind}|l|{l}"));
     }
     keys
@@ -72,7 +78,7 @@ pub fn recompute(conn: &mut DbConnection, selection: &Selection) -> QueryResult<
     let mut new_findings = Vec::with_capacity(rows.len() * 2);
     for row in &rows {
         let draft = row.to_draft(bases.remove(&row.id).unwrap_or_default());
-        let mut others: Vec<String> = duplicate_keys(&row.kind, &row.name, row.licence.as_deref())
+        let mut others: Vec<String> = duplicate_keys(&row.kind, &row.identity_key)
             .iter()
             .filter_map(|k| duplicates.get(k))
             .flat_map(|deps| deps.iter())
@@ -107,16 +113,16 @@ pub fn items_sharing_keys(
     department_id: i64,
     keys: &HashSet<String>,
 ) -> QueryResult<Vec<i64>> {
-    let rows: Vec<(i64, String, String, Option<String>)> = items_t::table
+    let rows: Vec<(i64, String, String)> = items_t::table
         .filter(items_t::round_id.eq(round_id))
         .filter(items_t::department_id.ne(department_id))
         .filter(items_t::withdrawn.eq(false))
-        .select((items_t::id, items_t::kind, items_t::name, items_t::licence))
+        .select((items_t::id, items_t::kind, items_t::identity_key))
         .load(conn)?;
     Ok(rows
         .into_iter()
-        .filter(|(_, kind, name, licence)| {
-            duplicate_keys(kind, name, licence.as_deref())
+        .filter(|(_, kind, identity_key)| {
+            duplicate_keys(kind, identity_key)
                 .iter()
                 .any(|k| keys.contains(k))
         })
@@ -124,11 +130,10 @@ pub fn items_sharing_keys(
         .collect())
 }
 
-/// The duplicate keys of a set of items, for [`items_sharing_keys`].
-pub fn keys_of<'a>(
-    rows: impl Iterator<Item = (&'a str, &'a str, Option<&'a str>)>,
-) -> HashSet<String> {
-    rows.flat_map(|(kind, name, licence)| duplicate_keys(kind, name, licence))
+/// The duplicate keys of a set of items given as (kind, identity key), for
+/// [`items_sharing_keys`].
+pub fn keys_of<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> HashSet<String> {
+    rows.flat_map(|(kind, identity_key)| duplicate_keys(kind, identity_key))
         .collect()
 }
 
@@ -137,21 +142,20 @@ fn duplicate_index(
     conn: &mut DbConnection,
     round_id: i64,
 ) -> QueryResult<HashMap<String, Vec<(i64, String)>>> {
-    let rows: Vec<(String, String, Option<String>, i64, String)> = items_t::table
+    let rows: Vec<(String, String, i64, String)> = items_t::table
         .inner_join(departments::table)
         .filter(items_t::round_id.eq(round_id))
         .filter(items_t::withdrawn.eq(false))
         .select((
             items_t::kind,
-            items_t::name,
-            items_t::licence,
+            items_t::identity_key,
             items_t::department_id,
             departments::name,
         ))
         .load(conn)?;
     let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-    for (kind, name, licence, dep_id, dep_name) in rows {
-        for key in duplicate_keys(&kind, &name, licence.as_deref()) {
+    for (kind, identity_key, dep_id, dep_name) in rows {
+        for key in duplicate_keys(&kind, &identity_key) {
             let entry = index.entry(key).or_default();
             if !entry.iter().any(|(d, _)| *d == dep_id) {
                 entry.push((dep_id, dep_name.clone()));

@@ -183,6 +183,7 @@ pub fn commit(
         let mut changed = Vec::new();
         let mut unchanged = 0usize;
         let mut touched_ids = Vec::new();
+        let mut identities: Vec<(String, String)> = Vec::with_capacity(input.items.len());
         for stated in &input.items {
             let row = NewItem::from_draft(
                 stated.draft,
@@ -198,6 +199,7 @@ pub fn commit(
             if !seen.insert(row.identity_key.clone()) {
                 return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
             }
+            identities.push((row.kind.clone(), row.identity_key.clone()));
             match by_key.remove(&row.identity_key) {
                 None => {
                     added.push(stated.draft.name.clone());
@@ -283,13 +285,7 @@ pub fn commit(
                 department_id: input.department_id,
             },
         )?;
-        let keys = findings::keys_of(input.items.iter().map(|s| {
-            (
-                s.draft.kind.map_or("inspection", |k| k.code()),
-                s.draft.name.as_str(),
-                s.draft.licence.as_deref(),
-            )
-        }));
+        let keys = findings::keys_of(identities.iter().map(|(k, i)| (k.as_str(), i.as_str())));
         let others =
             findings::items_sharing_keys(conn, input.round_id, input.department_id, &keys)?;
         findings::recompute(
@@ -359,11 +355,9 @@ pub fn commit_report(
     report: &crate::sheets::ImportReport,
     uploaded_by: Option<i64>,
 ) -> Result<CommitOutcome, CommitError> {
-    let mut stored = serde_json::to_value(report)
+    let stored = report
+        .to_json_without_items()
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    if let Some(obj) = stored.as_object_mut() {
-        obj.remove("items");
-    }
     commit(
         conn,
         actor,
@@ -373,7 +367,7 @@ pub fn commit_report(
             file_name,
             format: report.format.as_str(),
             bytes,
-            report_json: stored.to_string(),
+            report_json: stored,
             items: report
                 .items
                 .iter()

@@ -27,6 +27,31 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
+    /// The report as stored with its submission: everything but the items, which live in the
+    /// items table (so the stored report stays small whatever the file's size). Serialised from
+    /// borrowed fields: a 100,000-row report is never copied into a JSON tree to drop its items.
+    pub fn to_json_without_items(&self) -> serde_json::Result<String> {
+        #[derive(Serialize)]
+        struct Stored<'a> {
+            file: &'a str,
+            sha256: &'a str,
+            format: &'a Format,
+            sheets: &'a [SheetReport],
+            errors: &'a [CellError],
+            notices: &'a [Notice],
+            summary: &'a Summary,
+        }
+        serde_json::to_string(&Stored {
+            file: &self.file,
+            sha256: &self.sha256,
+            format: &self.format,
+            sheets: &self.sheets,
+            errors: &self.errors,
+            notices: &self.notices,
+            summary: &self.summary,
+        })
+    }
+
     /// 0 when the file has no row errors, 1 when it has (nothing may be committed then).
     pub fn exit_code(&self) -> i32 {
         if self.errors.is_empty() { 0 } else { 1 }
