@@ -25,7 +25,29 @@ use crate::sheets::{self, FileError, ImportReport};
 pub struct UploadForm<'r> {
     pub csrf_token: Option<String>,
     pub department: Option<String>,
-    pub file: Option<TempFile<'r>>,
+    /// A `Result`, so a file over the size limit is told apart from no file (413, not 422).
+    pub file: rocket::form::Result<'r, TempFile<'r>>,
+}
+
+/// The file field of a multipart form: `None` when absent, 413 when it was cut at the limit.
+pub fn uploaded_file<'r>(
+    file: rocket::form::Result<'r, TempFile<'r>>,
+    settings: &Settings,
+) -> ApiResult<Option<TempFile<'r>>> {
+    match file {
+        Ok(f) => Ok(Some(f)),
+        Err(errors) => {
+            let over = errors.iter().any(|e| {
+                matches!(e.kind, rocket::form::error::ErrorKind::InvalidLength { .. })
+                    || e.status() == Status::PayloadTooLarge
+            });
+            if over {
+                Err(too_large(settings.upload_limit_bytes()))
+            } else {
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// What an upload came to, for the API and the page alike.
@@ -210,7 +232,7 @@ async fn api_upload(
     form: Form<UploadForm<'_>>,
 ) -> ApiResult<(Status, Json<Value>)> {
     let form = form.into_inner();
-    let (file_name, bytes) = read_upload(form.file, settings).await?;
+    let (file_name, bytes) = read_upload(uploaded_file(form.file, settings)?, settings).await?;
     let request = UploadRequest {
         round_id: round,
         department: form.department,

@@ -145,7 +145,7 @@ struct UploadPageForm<'r> {
     department: Option<String>,
     /// `check` (dry run), `commit`, or `annotate` (the workbook back with bad cells marked).
     mode: Option<String>,
-    file: Option<TempFile<'r>>,
+    file: rocket::form::Result<'r, TempFile<'r>>,
 }
 
 /// The report of an upload as the page shows it: errors and findings grouped by sheet.
@@ -338,7 +338,12 @@ async fn upload_post(
         error: Some(ErrorView::of(&e, cx.lang, field)),
         status: e.status,
     };
-    let (file_name, bytes) = match api_import::read_upload(form.file, settings).await {
+    let file = api_import::uploaded_file(form.file, settings);
+    let read = match file {
+        Ok(file) => api_import::read_upload(file, settings).await,
+        Err(e) => Err(e),
+    };
+    let (file_name, bytes) = match read {
         Ok(f) => f,
         Err(e) => {
             let r = shown(e, Some("file"));
