@@ -229,7 +229,11 @@ fn each_page_renders_for_its_role_and_refuses_the_others() {
         for who in [&sub_b, &rev_b] {
             let (status, html) = get(&app, Some(who), &format!("/rounds/{round}/items"));
             assert_eq!(status, Status::Ok);
-            assert!(!html.contains("道路运输经营许可证年度审验"), "{}", who.username);
+            assert!(
+                !html.contains("道路运输经营许可证年度审验"),
+                "{}",
+                who.username
+            );
             let (status, _) = get(&app, Some(who), &format!("/items/{item}"));
             assert_eq!(status, Status::NotFound, "{}", who.username);
             let (status, _) = get(&app, Some(who), &format!("/submissions/{submission}"));
@@ -238,7 +242,10 @@ fn each_page_renders_for_its_role_and_refuses_the_others() {
         let (status, html) = get(&app, Some(&rev_p), &format!("/rounds/{round}/items"));
         assert_eq!(status, Status::Ok);
         assert!(html.contains("批量决定"));
-        assert!(html.contains("badge-warning"), "R03 shows as a warning badge");
+        assert!(
+            html.contains("badge-warning"),
+            "R03 shows as a warning badge"
+        );
 
         // The item page: the submitter reads it without a decision form; the reviewer has one.
         let (status, html) = get(&app, Some(&sub_a), &format!("/items/{item}"));
@@ -255,13 +262,32 @@ fn each_page_renders_for_its_role_and_refuses_the_others() {
         // A submitter may not decide, even on its own item; nothing changes.
         let before = app.snapshot();
         let fields = [("decision", "cancel"), ("rationale", "不需要")];
-        let (status, _) = page(post_form(&app, &sub_a, &format!("/items/{item}/decision"), &fields));
+        let (status, _) = page(post_form(
+            &app,
+            &sub_a,
+            &format!("/items/{item}/decision"),
+            &fields,
+        ));
         assert_eq!(status, Status::Forbidden);
-        let bulk = [("filters.department", ""), ("bulk.decision", "cancel"), ("bulk.rationale", "x")];
-        let (status, _) = page(post_form(&app, &sub_a, &format!("/rounds/{round}/decisions"), &bulk));
+        let bulk = [
+            ("filters.department", ""),
+            ("bulk.decision", "cancel"),
+            ("bulk.rationale", "x"),
+        ];
+        let (status, _) = page(post_form(
+            &app,
+            &sub_a,
+            &format!("/rounds/{round}/decisions"),
+            &bulk,
+        ));
         assert_eq!(status, Status::Forbidden);
         // A reviewer of the other city: the item is not found.
-        let (status, _) = page(post_form(&app, &rev_b, &format!("/items/{item}/decision"), &fields));
+        let (status, _) = page(post_form(
+            &app,
+            &rev_b,
+            &format!("/items/{item}/decision"),
+            &fields,
+        ));
         assert_eq!(status, Status::NotFound);
         assert_eq!(app.snapshot(), before, "{}", app.backend);
 
@@ -299,7 +325,11 @@ fn the_upload_form_shows_the_report_with_cell_errors_then_stores_and_answers_a_r
             &app,
             &sub_a,
             &path,
-            multipart(&sub_a.csrf, &[("mode", "commit")], Some(("错误.xlsx", &bad))),
+            multipart(
+                &sub_a.csrf,
+                &[("mode", "commit")],
+                Some(("错误.xlsx", &bad)),
+            ),
         ));
         assert_eq!(status, Status::UnprocessableEntity, "{html}");
         assert!(html.contains("年检事项!I6"), "{html}");
@@ -313,7 +343,11 @@ fn the_upload_form_shows_the_report_with_cell_errors_then_stores_and_answers_a_r
             &app,
             &sub_a,
             &path,
-            multipart(&sub_a.csrf, &[("mode", "annotate")], Some(("错误.xlsx", &bad))),
+            multipart(
+                &sub_a.csrf,
+                &[("mode", "annotate")],
+                Some(("错误.xlsx", &bad)),
+            ),
         );
         assert_eq!(res.status(), Status::Ok);
         let bytes = res.into_bytes().unwrap_or_default();
@@ -347,7 +381,11 @@ fn the_upload_form_shows_the_report_with_cell_errors_then_stores_and_answers_a_r
             &app,
             &sub_a,
             &path,
-            multipart(&sub_a.csrf, &[("mode", "check")], Some(("交通.xlsx", &good))),
+            multipart(
+                &sub_a.csrf,
+                &[("mode", "check")],
+                Some(("交通.xlsx", &good)),
+            ),
         ));
         assert_eq!(status, Status::Ok, "{html}");
         assert!(html.contains("尚未保存") && html.contains("导入报告"));
@@ -356,7 +394,11 @@ fn the_upload_form_shows_the_report_with_cell_errors_then_stores_and_answers_a_r
             &app,
             &sub_a,
             &path,
-            multipart(&sub_a.csrf, &[("mode", "commit")], Some(("交通.xlsx", &good))),
+            multipart(
+                &sub_a.csrf,
+                &[("mode", "commit")],
+                Some(("交通.xlsx", &good)),
+            ),
         ));
         assert_eq!(status, Status::Ok, "{html}");
         let submission = submission_id(&app);
@@ -366,7 +408,11 @@ fn the_upload_form_shows_the_report_with_cell_errors_then_stores_and_answers_a_r
             &app,
             &sub_a,
             &path,
-            multipart(&sub_a.csrf, &[("mode", "commit")], Some(("交通.xlsx", &good))),
+            multipart(
+                &sub_a.csrf,
+                &[("mode", "commit")],
+                Some(("交通.xlsx", &good)),
+            ),
         ));
         assert_eq!(status, Status::Ok);
         assert!(html.contains("文件未变"), "{html}");
@@ -420,7 +466,10 @@ fn the_decision_form_records_a_decision_and_keeps_a_bad_one_with_its_error() {
         let (status, html) = page(post_form(&app, &rev_p, &path, &fields));
         assert_eq!(status, Status::UnprocessableEntity, "{html}");
         assert!(html.contains("必须长于现行周期"), "{html}");
-        assert!(html.contains("按国务院要求延长检验周期"), "the rationale is kept");
+        assert!(
+            html.contains("按国务院要求延长检验周期"),
+            "the rationale is kept"
+        );
         assert!(html.contains("value=\"6\""));
         assert!(html.contains("<option value=\"extend_cycle\" selected>"));
         assert_eq!(app.snapshot(), before, "{}", app.backend);
@@ -429,7 +478,11 @@ fn the_decision_form_records_a_decision_and_keeps_a_bad_one_with_its_error() {
             &app,
             &rev_p,
             &path,
-            &[("decision", "extend_cycle"), ("cycle_months", "两年"), ("rationale", "x")],
+            &[
+                ("decision", "extend_cycle"),
+                ("cycle_months", "两年"),
+                ("rationale", "x"),
+            ],
         ));
         assert_eq!(status, Status::UnprocessableEntity);
         assert!(html.contains("新的检验周期应为整月数"), "{html}");
@@ -471,8 +524,15 @@ fn the_decision_form_records_a_decision_and_keeps_a_bad_one_with_its_error() {
         assert_eq!(res.status(), Status::SeeOther);
         let location = res.headers().get_one("Location").unwrap_or("").to_string();
         assert!(location.contains("decided=1"), "{location}");
-        assert_eq!(decisions_of(&app, other), vec![("cancel".to_string(), None)]);
-        assert_eq!(decisions_of(&app, item).len(), 1, "the filter left it alone");
+        assert_eq!(
+            decisions_of(&app, other),
+            vec![("cancel".to_string(), None)]
+        );
+        assert_eq!(
+            decisions_of(&app, item).len(),
+            1,
+            "the filter left it alone"
+        );
         let (status, html) = get(&app, Some(&rev_p), &location);
         assert_eq!(status, Status::Ok);
         assert!(html.contains("已对 1 个事项作出决定"));
@@ -484,9 +544,17 @@ fn the_decision_form_records_a_decision_and_keeps_a_bad_one_with_its_error() {
             ("bulk.decision", "standardise"),
             ("bulk.rationale", "规范"),
         ];
-        let (status, html) = page(post_form(&app, &rev_p, &format!("/rounds/{round}/decisions"), &bulk));
+        let (status, html) = page(post_form(
+            &app,
+            &rev_p,
+            &format!("/rounds/{round}/decisions"),
+            &bulk,
+        ));
         assert_eq!(status, Status::UnprocessableEntity, "{html}");
-        assert!(html.contains("未作任何决定") && html.contains("只适用于指定培训"), "{html}");
+        assert!(
+            html.contains("未作任何决定") && html.contains("只适用于指定培训"),
+            "{html}"
+        );
         assert_eq!(app.snapshot(), before);
     }
 }
@@ -496,9 +564,16 @@ fn documents_xlsx(rows: &[[&str; 6]]) -> Vec<u8> {
     let mut wb = rust_xlsxwriter::Workbook::new();
     let sheet = wb.add_worksheet();
     sheet.write_string(0, 0, "法律文件清单").unwrap();
-    for (c, h) in ["文件名称", "文号", "发布机关", "效力级别", "时效性", "施行日期"]
-        .iter()
-        .enumerate()
+    for (c, h) in [
+        "文件名称",
+        "文号",
+        "发布机关",
+        "效力级别",
+        "时效性",
+        "施行日期",
+    ]
+    .iter()
+    .enumerate()
     {
         sheet.write_string(1, c as u16, *h).unwrap();
     }
@@ -528,8 +603,22 @@ fn documents_import_from_a_spreadsheet_all_or_nothing_and_a_repeal_re_flags_item
 
         // A bad row refuses the whole file, naming the row as the sheet shows it.
         let bad = documents_xlsx(&[
-            [ROAD, "国务院令第406号", "国务院", "行政法规", "现行有效", "2004-07-01"],
-            ["山东省道路运输条例", "", "山东省人大常委会", "省里的", "现行有效", ""],
+            [
+                ROAD,
+                "国务院令第406号",
+                "国务院",
+                "行政法规",
+                "现行有效",
+                "2004-07-01",
+            ],
+            [
+                "山东省道路运输条例",
+                "",
+                "山东省人大常委会",
+                "省里的",
+                "现行有效",
+                "",
+            ],
             ["某某通知", "", "", "规范性文件", "有效", "明年"],
         ]);
         let before = app.snapshot();
@@ -552,7 +641,10 @@ fn documents_import_from_a_spreadsheet_all_or_nothing_and_a_repeal_re_flags_item
             multipart(&rev_p.csrf, &[], Some(("文件.xlsx", &bad))),
         ));
         assert_eq!(status, Status::UnprocessableEntity);
-        assert!(html.contains("第 4 行") && html.contains("无法识别的层级“省里的”"), "{html}");
+        assert!(
+            html.contains("第 4 行") && html.contains("无法识别的层级“省里的”"),
+            "{html}"
+        );
         assert!(html.contains("第 5 行") && html.contains("明年"), "{html}");
         assert_eq!(app.snapshot(), before, "{}", app.backend);
 
@@ -568,12 +660,18 @@ fn documents_import_from_a_spreadsheet_all_or_nothing_and_a_repeal_re_flags_item
         assert_eq!(
             document_titles(&app),
             vec![
-                ("中华人民共和国道路运输条例".to_string(), "in_force".to_string()),
+                (
+                    "中华人民共和国道路运输条例".to_string(),
+                    "in_force".to_string()
+                ),
                 ("山东省道路运输条例".to_string(), "in_force".to_string()),
             ]
         );
         let (_, html) = get(&app, Some(&rev_p), &format!("/items/{item}"));
-        assert!(html.contains("国务院令第406号"), "the basis shows its matched document");
+        assert!(
+            html.contains("国务院令第406号"),
+            "the basis shows its matched document"
+        );
 
         // Repealing it on the edit page lists the items re-flagged by R08.
         use nianjian::db::schema::legal_documents;
@@ -596,7 +694,9 @@ fn documents_import_from_a_spreadsheet_all_or_nothing_and_a_repeal_re_flags_item
             ],
         ));
         assert_eq!(status, Status::Ok, "{html}");
-        assert!(html.contains("道路运输经营许可证年度审验") && html.contains(&format!("/items/{item}")));
+        assert!(
+            html.contains("道路运输经营许可证年度审验") && html.contains(&format!("/items/{item}"))
+        );
         let (_, html) = get(&app, Some(&rev_p), &format!("/items/{item}"));
         assert!(html.contains("R08"), "{html}");
 
@@ -606,7 +706,11 @@ fn documents_import_from_a_spreadsheet_all_or_nothing_and_a_repeal_re_flags_item
             &app,
             &rev_p,
             "/documents",
-            &[("title", "交通运输部令"), ("level", "departmental_rule"), ("issued_on", "去年")],
+            &[
+                ("title", "交通运输部令"),
+                ("level", "departmental_rule"),
+                ("issued_on", "去年"),
+            ],
         ));
         assert_eq!(status, Status::UnprocessableEntity);
         assert!(html.contains("日期“去年”无法识别") && html.contains("value=\"交通运输部令\""));
@@ -615,7 +719,10 @@ fn documents_import_from_a_spreadsheet_all_or_nothing_and_a_repeal_re_flags_item
             &app,
             &rev_p,
             "/documents",
-            &[("title", "道路运输从业人员管理规定"), ("level", "departmental_rule")],
+            &[
+                ("title", "道路运输从业人员管理规定"),
+                ("level", "departmental_rule"),
+            ],
         );
         assert_eq!(res.status(), Status::SeeOther);
         assert_eq!(document_titles(&app).len(), 3);
@@ -636,7 +743,10 @@ fn item_names_are_escaped_on_every_page() {
             let (status, html) = get(&app, Some(&rev_p), &path);
             assert_eq!(status, Status::Ok, "{path}");
             assert!(!html.contains("<script>alert(1)</script>"), "{path}");
-            assert!(html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"), "{path}: {html}");
+            assert!(
+                html.contains("&lt;script&gt;alert(1)&lt;&#x2f;script&gt;"),
+                "{path}: {html}"
+            );
         }
     }
 }

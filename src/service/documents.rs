@@ -321,12 +321,26 @@ fn save_valid(
 pub const IMPORT_COLUMNS: &[Column] = &[
     Column {
         key: "title",
-        names: &["文件名称", "名称", "标题", "法律法规名称", "依据名称", "title"],
+        names: &[
+            "文件名称",
+            "名称",
+            "标题",
+            "法律法规名称",
+            "依据名称",
+            "title",
+        ],
         required: true,
     },
     Column {
         key: "doc_number",
-        names: &["文号", "发文字号", "发文文号", "令号", "doc_number", "number"],
+        names: &[
+            "文号",
+            "发文字号",
+            "发文文号",
+            "令号",
+            "doc_number",
+            "number",
+        ],
         required: false,
     },
     Column {
@@ -351,7 +365,13 @@ pub const IMPORT_COLUMNS: &[Column] = &[
     },
     Column {
         key: "effective_on",
-        names: &["施行日期", "生效日期", "实施日期", "effective_on", "effective"],
+        names: &[
+            "施行日期",
+            "生效日期",
+            "实施日期",
+            "effective_on",
+            "effective",
+        ],
         required: false,
     },
     Column {
@@ -392,7 +412,11 @@ pub fn parse_date(raw: &str) -> Option<NaiveDate> {
     let [y, m, d] = parts.as_slice() else {
         return None;
     };
-    NaiveDate::from_ymd_opt(y.trim().parse().ok()?, m.trim().parse().ok()?, d.trim().parse().ok()?)
+    NaiveDate::from_ymd_opt(
+        y.trim().parse().ok()?,
+        m.trim().parse().ok()?,
+        d.trim().parse().ok()?,
+    )
 }
 
 fn refusal_of(e: &DocumentError) -> Refusal {
@@ -456,8 +480,11 @@ pub fn import(
     let mut rows: Vec<(u32, DocumentInput, Valid)> = Vec::new();
     let mut first_row: HashMap<String, u32> = HashMap::new();
     for record in &table.records {
-        let checked = row_input(record)
-            .and_then(|input| validate(&input).map(|v| (input, v)).map_err(|e| refusal_of(&e)));
+        let checked = row_input(record).and_then(|input| {
+            validate(&input)
+                .map(|v| (input, v))
+                .map_err(|e| refusal_of(&e))
+        });
         let (input, valid) = match checked {
             Ok(c) => c,
             Err(r) => {
@@ -564,7 +591,13 @@ mod tests {
     #[test]
     fn dates_as_clerks_and_spreadsheets_write_them() {
         let d = NaiveDate::from_ymd_opt(2017, 6, 30);
-        for raw in ["2017-06-30", "2017/6/30", "2017.6.30", "2017年6月30日", "42916"] {
+        for raw in [
+            "2017-06-30",
+            "2017/6/30",
+            "2017.6.30",
+            "2017年6月30日",
+            "42916",
+        ] {
             assert_eq!(parse_date(raw), d, "{raw}");
         }
         for raw in ["2017-13-01", "六月", "42916.5", "2017-06"] {

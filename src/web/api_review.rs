@@ -509,7 +509,8 @@ async fn api_decide_many(
     };
     let result = db
         .run(move |c| {
-            decide_selected(c, &scope, &actor, round, selection, &input, lang).map_err(DbError::from)
+            decide_selected(c, &scope, &actor, round, selection, &input, lang)
+                .map_err(DbError::from)
         })
         .await?;
     match result {
@@ -649,9 +650,7 @@ pub async fn import_documents(
     let (file_name, bytes) = crate::web::api_import::read_upload(file, settings).await?;
     let actor = who.actor();
     db.run(move |c| {
-        Ok::<_, crate::service::admin::AdminError>(documents::import(
-            c, &actor, &file_name, &bytes,
-        ))
+        Ok::<_, crate::service::admin::AdminError>(documents::import(c, &actor, &file_name, &bytes))
     })
     .await
     .map_err(AppError::from)

@@ -70,18 +70,36 @@ impl ErrorView {
 
 /// Codes and labels of the enumerations the pages show and filter by.
 fn labels(lang: Lang) -> Value {
-    fn map<T: Copy>(all: &[T], f: impl Fn(T) -> (&'static str, &'static str)) -> BTreeMap<&'static str, &'static str> {
+    fn map<T: Copy>(
+        all: &[T],
+        f: impl Fn(T) -> (&'static str, &'static str),
+    ) -> BTreeMap<&'static str, &'static str> {
         all.iter().map(|x| f(*x)).collect()
     }
-    let states: BTreeMap<&str, &str> = [
+    let state_list: Vec<(&str, &str)> = vec![
         ("submitted", lang.pick("已报送", "submitted")),
         ("under_review", lang.pick("审核中", "under review")),
         ("decided", lang.pick("已决定", "decided")),
         ("published", lang.pick("已公布", "published")),
-    ]
-    .into_iter()
-    .collect();
+    ];
+    let states: BTreeMap<&str, &str> = state_list.iter().copied().collect();
+    fn list<T: Copy>(
+        all: &[T],
+        f: impl Fn(T) -> (&'static str, &'static str),
+    ) -> Vec<(&'static str, &'static str)> {
+        all.iter().map(|x| f(*x)).collect()
+    }
+    // `choices`: the same in declaration order, for the options of a select.
+    let choices = context! {
+        kinds => list(Kind::ALL, |k| (k.code(), k.label(lang))),
+        dispositions => list(Disposition::ALL, |d| (d.code(), d.label(lang))),
+        severities => list(Severity::ALL, |s| (s.code(), s.label(lang))),
+        levels => list(BasisLevel::ALL, |l| (l.code(), l.label(lang))),
+        statuses => list(DocumentStatus::ALL, |s| (s.code(), s.label(lang))),
+        states => state_list,
+    };
     context! {
+        choices => choices,
         kinds => map(Kind::ALL, |k| (k.code(), k.label(lang))),
         dispositions => map(Disposition::ALL, |d| (d.code(), d.label(lang))),
         severities => map(Severity::ALL, |s| (s.code(), s.label(lang))),
@@ -533,8 +551,14 @@ impl DecisionForm {
             None => None,
             Some(c) => Some(c.parse::<u32>().map_err(|_| {
                 (
-                    format!("新的检验周期应为整月数，例如 24，而不是“{}”", c.chars().take(20).collect::<String>()),
-                    format!("The new cycle must be whole months such as 24, not “{}”", c.chars().take(20).collect::<String>()),
+                    format!(
+                        "新的检验周期应为整月数，例如 24，而不是“{}”",
+                        c.chars().take(20).collect::<String>()
+                    ),
+                    format!(
+                        "The new cycle must be whole months such as 24, not “{}”",
+                        c.chars().take(20).collect::<String>()
+                    ),
                 )
             })?),
         };
@@ -554,9 +578,7 @@ fn decision_field(e: &DecisionError) -> Option<&'static str> {
             Some("decision")
         }
         DecisionError::RationaleMissing => Some("rationale"),
-        DecisionError::CycleRequired | DecisionError::CycleNotLonger { .. } => {
-            Some("cycle_months")
-        }
+        DecisionError::CycleRequired | DecisionError::CycleNotLonger { .. } => Some("cycle_months"),
         DecisionError::NecessityRequired => Some("necessity"),
         _ => None,
     }
@@ -577,7 +599,18 @@ async fn items_page(
         Ok(f) => f,
         Err(e) => {
             let filter_error = ErrorView::of(&e, cx.lang, None);
-            return items_render(cx, who, db, round, filters, bulk, None, Some((Status::BadRequest, filter_error)), done).await;
+            return items_render(
+                cx,
+                who,
+                db,
+                round,
+                filters,
+                bulk,
+                None,
+                Some((Status::BadRequest, filter_error)),
+                done,
+            )
+            .await;
         }
     };
     items_render(cx, who, db, round, filters, bulk, Some(filter), error, done).await
@@ -696,7 +729,17 @@ async fn items(
             )
             .to_string()
     });
-    items_page(&cx, &who, db, round, filters, <DecisionForm as Default>::default(), None, done).await
+    items_page(
+        &cx,
+        &who,
+        db,
+        round,
+        filters,
+        <DecisionForm as Default>::default(),
+        None,
+        done,
+    )
+    .await
 }
 
 /// The bulk form: the list's filters (hidden) and one decision.
@@ -714,12 +757,18 @@ async fn decide_bulk(
     round: i64,
     form: Form<BulkForm>,
 ) -> Result<Redirect, Page> {
-    let BulkForm {
-        mut filters,
-        bulk,
-    } = form.into_inner();
+    let BulkForm { mut filters, bulk } = form.into_inner();
     filters.page = None;
-    let shown = |status, field, message: String| Some((status, ErrorView { field, message, rows: Vec::new() }));
+    let shown = |status, field, message: String| {
+        Some((
+            status,
+            ErrorView {
+                field,
+                message,
+                rows: Vec::new(),
+            },
+        ))
+    };
     let filter = match filters.parse() {
         Ok(f) => f,
         Err(e) => {
@@ -730,7 +779,11 @@ async fn decide_bulk(
     let input = match bulk.input() {
         Ok(i) => i,
         Err((zh, en)) => {
-            let error = shown(Status::UnprocessableEntity, Some("cycle_months"), cx.lang.pick(&zh, &en).to_string());
+            let error = shown(
+                Status::UnprocessableEntity,
+                Some("cycle_months"),
+                cx.lang.pick(&zh, &en).to_string(),
+            );
             return Err(items_page(&cx, &who, db, round, filters, bulk, error, None).await);
         }
     };
@@ -739,23 +792,39 @@ async fn decide_bulk(
     let lang = cx.lang;
     let result = db
         .run(move |c| {
-            api_review::decide_selected(c, &scope, &actor, round, Selected::Filter(filter), &input, lang)
-                .map_err(DbError::from)
+            api_review::decide_selected(
+                c,
+                &scope,
+                &actor,
+                round,
+                Selected::Filter(filter),
+                &input,
+                lang,
+            )
+            .map_err(DbError::from)
         })
         .await;
     let error = match result {
         Ok(Ok(n)) => {
             let query = filters.query();
             let sep = if query.is_empty() { "" } else { "&" };
-            return Ok(Redirect::to(format!("/rounds/{round}/items?{query}{sep}decided={n}")));
+            return Ok(Redirect::to(format!(
+                "/rounds/{round}/items?{query}{sep}decided={n}"
+            )));
         }
         Ok(Err(None)) => return Err(not_found(&cx)),
         Ok(Err(Some((item, e)))) => {
             let app = api_review::decision_error(&e);
-            let message = cx.lang.pick(
-                &format!("未作任何决定：事项 {item} 被拒绝——{}", e.message(Lang::Zh)),
-                &format!("Nothing was decided: item {item} was refused — {}", e.message(Lang::En)),
-            ).to_string();
+            let message = cx
+                .lang
+                .pick(
+                    &format!("未作任何决定：事项 {item} 被拒绝——{}", e.message(Lang::Zh)),
+                    &format!(
+                        "Nothing was decided: item {item} was refused — {}",
+                        e.message(Lang::En)
+                    ),
+                )
+                .to_string();
             shown(app.status, decision_field(&e), message)
         }
         Err(e) => return Err(failure(&cx, e.into())),
@@ -807,8 +876,23 @@ async fn item_page(
 }
 
 #[get("/items/<id>?<done>")]
-async fn item(cx: PageContext, who: Principal, db: &State<Db>, id: i64, done: Option<&str>) -> Page {
-    item_page(&cx, &who, db, id, <DecisionForm as Default>::default(), None, done == Some("decided")).await
+async fn item(
+    cx: PageContext,
+    who: Principal,
+    db: &State<Db>,
+    id: i64,
+    done: Option<&str>,
+) -> Page {
+    item_page(
+        &cx,
+        &who,
+        db,
+        id,
+        <DecisionForm as Default>::default(),
+        None,
+        done == Some("decided"),
+    )
+    .await
 }
 
 #[post("/items/<id>/decision", data = "<form>")]
@@ -823,8 +907,21 @@ async fn decide(
     let input = match form.input() {
         Ok(i) => i,
         Err((zh, en)) => {
-            let error = ErrorView { field: Some("cycle_months"), message: cx.lang.pick(&zh, &en).to_string(), rows: Vec::new() };
-            return Err(item_page(&cx, &who, db, id, form, Some((Status::UnprocessableEntity, error)), false).await);
+            let error = ErrorView {
+                field: Some("cycle_months"),
+                message: cx.lang.pick(&zh, &en).to_string(),
+                rows: Vec::new(),
+            };
+            return Err(item_page(
+                &cx,
+                &who,
+                db,
+                id,
+                form,
+                Some((Status::UnprocessableEntity, error)),
+                false,
+            )
+            .await);
         }
     };
     let scope = who.scope();
@@ -837,7 +934,11 @@ async fn decide(
         Ok(Err(DecisionError::ItemNotFound)) => Err(not_found(&cx)),
         Ok(Err(e)) => {
             let app = api_review::decision_error(&e);
-            let error = ErrorView { field: decision_field(&e), message: e.message(cx.lang), rows: Vec::new() };
+            let error = ErrorView {
+                field: decision_field(&e),
+                message: e.message(cx.lang),
+                rows: Vec::new(),
+            };
             Err(item_page(&cx, &who, db, id, form, Some((app.status, error)), false).await)
         }
         Err(e) => Err(failure(&cx, e.into())),
@@ -878,16 +979,18 @@ impl DocumentForm {
     fn input(&self, lang: Lang) -> Result<DocumentInput, ErrorView> {
         let date = |field: &'static str, raw: &Option<String>| match nonblank(raw) {
             None => Ok(None),
-            Some(t) => documents::parse_date(&t).map(Some).ok_or_else(|| ErrorView {
-                field: Some(field),
-                message: lang
-                    .pick(
-                        &format!("日期“{t}”无法识别，请写成 2017-06-30 这样的日期"),
-                        &format!("“{t}” is not a date; write it as 2017-06-30"),
-                    )
-                    .to_string(),
-                rows: Vec::new(),
-            }),
+            Some(t) => documents::parse_date(&t)
+                .map(Some)
+                .ok_or_else(|| ErrorView {
+                    field: Some(field),
+                    message: lang
+                        .pick(
+                            &format!("日期“{t}”无法识别，请写成 2017-06-30 这样的日期"),
+                            &format!("“{t}” is not a date; write it as 2017-06-30"),
+                        )
+                        .to_string(),
+                    rows: Vec::new(),
+                }),
         };
         Ok(DocumentInput {
             title: self.title.clone().unwrap_or_default(),
@@ -912,7 +1015,14 @@ fn document_refusal(e: &documents::DocumentError, lang: Lang) -> (Status, ErrorV
         _ => None,
     };
     let app = api_review::document_error(e);
-    (app.status, ErrorView { field, message: e.message(lang), rows: Vec::new() })
+    (
+        app.status,
+        ErrorView {
+            field,
+            message: e.message(lang),
+            rows: Vec::new(),
+        },
+    )
 }
 
 fn import_refusal(e: AppError, lang: Lang) -> (Status, ErrorView) {
@@ -929,8 +1039,19 @@ fn import_refusal(e: AppError, lang: Lang) -> (Status, ErrorView) {
                 .collect()
         })
         .unwrap_or_default();
-    let field = if e.code == "row_errors" { None } else { Some("file") };
-    (e.status, ErrorView { field, message: e.message(lang).to_string(), rows })
+    let field = if e.code == "row_errors" {
+        None
+    } else {
+        Some("file")
+    };
+    (
+        e.status,
+        ErrorView {
+            field,
+            message: e.message(lang).to_string(),
+            rows,
+        },
+    )
 }
 
 async fn documents_page(
@@ -978,7 +1099,14 @@ async fn document_create(
     let input = match form.input(cx.lang) {
         Ok(i) => i,
         Err(e) => {
-            return Err(documents_page(&cx, db, form, Some((Status::UnprocessableEntity, e)), None).await);
+            return Err(documents_page(
+                &cx,
+                db,
+                form,
+                Some((Status::UnprocessableEntity, e)),
+                None,
+            )
+            .await);
         }
     };
     let actor = who.actor();
@@ -986,7 +1114,10 @@ async fn document_create(
         .run(move |c| Ok::<_, DbError>(documents::save(c, &actor, None, &input)))
         .await;
     match result {
-        Ok(Ok(change)) => Ok(Redirect::to(format!("/documents/{}?done=created", change.document.id))),
+        Ok(Ok(change)) => Ok(Redirect::to(format!(
+            "/documents/{}?done=created",
+            change.document.id
+        ))),
         Ok(Err(e)) => {
             let shown = document_refusal(&e, cx.lang);
             Err(documents_page(&cx, db, form, Some(shown), None).await)
@@ -1009,7 +1140,14 @@ async fn documents_import(
         Ok(Err(e)) => (Some(import_refusal(AppError::from(e), cx.lang)), None),
         Err(e) => (Some(import_refusal(e, cx.lang)), None),
     };
-    documents_page(&cx, db, <DocumentForm as Default>::default(), error, imported).await
+    documents_page(
+        &cx,
+        db,
+        <DocumentForm as Default>::default(),
+        error,
+        imported,
+    )
+    .await
 }
 
 async fn document_page(
@@ -1021,7 +1159,9 @@ async fn document_page(
     saved: Option<DocumentChange>,
     done: Option<&str>,
 ) -> Page {
-    let found = db.run(move |c| documents::find(c, id).map_err(DbError::from)).await;
+    let found = db
+        .run(move |c| documents::find(c, id).map_err(DbError::from))
+        .await;
     let doc = match found {
         Ok(Some(d)) => d,
         Ok(None) => return not_found(cx),
@@ -1053,7 +1193,13 @@ async fn document_page(
 }
 
 #[get("/documents/<id>?<done>")]
-async fn document_edit(cx: PageContext, _who: Reviewer, db: &State<Db>, id: i64, done: Option<&str>) -> Page {
+async fn document_edit(
+    cx: PageContext,
+    _who: Reviewer,
+    db: &State<Db>,
+    id: i64,
+    done: Option<&str>,
+) -> Page {
     document_page(&cx, db, id, None, None, None, done).await
 }
 
@@ -1069,7 +1215,16 @@ async fn document_save(
     let input = match form.input(cx.lang) {
         Ok(i) => i,
         Err(e) => {
-            return document_page(&cx, db, id, Some(form), Some((Status::UnprocessableEntity, e)), None, None).await;
+            return document_page(
+                &cx,
+                db,
+                id,
+                Some(form),
+                Some((Status::UnprocessableEntity, e)),
+                None,
+                None,
+            )
+            .await;
         }
     };
     let actor = who.actor();
