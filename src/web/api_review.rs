@@ -214,6 +214,9 @@ pub fn round_items(
     review::list_items(conn, &visible, round, filter, lang).map(Some)
 }
 
+/// The registry document a basis matched: id, title, 文号, status (all null when none).
+type MatchedDocument = (Option<i64>, Option<String>, Option<String>, Option<String>);
+
 /// An item with everything the review page needs, if the caller may see it.
 pub fn item_detail(
     conn: &mut DbConnection,
@@ -240,18 +243,17 @@ pub fn item_detail(
         .remove(&id)
         .unwrap_or_default();
     // The registry document each basis matched, in the bases' order.
-    let matched: Vec<(Option<i64>, Option<String>, Option<String>, Option<String>)> =
-        crate::db::schema::legal_bases::table
-            .left_join(crate::db::schema::legal_documents::table)
-            .filter(crate::db::schema::legal_bases::item_id.eq(id))
-            .order(crate::db::schema::legal_bases::position)
-            .select((
-                crate::db::schema::legal_documents::id.nullable(),
-                crate::db::schema::legal_documents::title.nullable(),
-                crate::db::schema::legal_documents::doc_number.nullable(),
-                crate::db::schema::legal_documents::status.nullable(),
-            ))
-            .load(conn)?;
+    let matched: Vec<MatchedDocument> = crate::db::schema::legal_bases::table
+        .left_join(crate::db::schema::legal_documents::table)
+        .filter(crate::db::schema::legal_bases::item_id.eq(id))
+        .order(crate::db::schema::legal_bases::position)
+        .select((
+            crate::db::schema::legal_documents::id.nullable(),
+            crate::db::schema::legal_documents::title.nullable(),
+            crate::db::schema::legal_documents::doc_number.nullable(),
+            crate::db::schema::legal_documents::status.nullable(),
+        ))
+        .load(conn)?;
     let bases: Vec<Value> = bases
         .iter()
         .enumerate()
