@@ -444,6 +444,18 @@ fn an_upload_over_the_size_limit_is_a_413_page() {
     ));
     assert_eq!(status, Status::PayloadTooLarge, "{html}");
     assert!(html.contains("超过"), "{html}");
+    // The API answers the same limit the same way.
+    let res = with_session(
+        app.client
+            .post(format!("/api/v1/rounds/{round}/submissions")),
+        &sub_a,
+    )
+    .header(ContentType::new("multipart", "form-data").with_params(("boundary", BOUNDARY)))
+    .body(multipart("", &[], Some(("big.csv", &big))))
+    .dispatch();
+    assert_eq!(res.status(), Status::PayloadTooLarge);
+    let body: Value = res.into_json().unwrap_or(Value::Null);
+    assert_eq!(body["error"]["code"], "too_large", "{body}");
     assert_eq!(app.snapshot(), before);
 }
 
