@@ -333,6 +333,13 @@ async fn upload_form(cx: PageContext, who: Submitter, db: &State<Db>, round: i64
     upload_page(&cx, db, &who, round, None, "check", None).await
 }
 
+/// What the upload form answers: the page with the report, or the annotated workbook.
+#[derive(rocket::Responder)]
+enum UploadAnswer {
+    Page(Page),
+    Download(Download),
+}
+
 #[post("/rounds/<round>/upload", data = "<form>")]
 async fn upload_post(
     cx: PageContext,
@@ -341,7 +348,7 @@ async fn upload_post(
     settings: &State<Settings>,
     round: i64,
     form: Form<UploadPageForm<'_>>,
-) -> Result<Page, Download> {
+) -> UploadAnswer {
     let form = form.into_inner();
     let mode = match form.mode.as_deref() {
         Some("commit") => "commit",
@@ -365,7 +372,9 @@ async fn upload_post(
         Ok(f) => f,
         Err(e) => {
             let r = shown(e, Some("file"));
-            return Ok(upload_page(&cx, db, &who, round, department, mode, Some(r)).await);
+            return UploadAnswer::Page(
+                upload_page(&cx, db, &who, round, department, mode, Some(r)).await,
+            );
         }
     };
     let kept = (mode == "annotate").then(|| (file_name.clone(), bytes.clone()));
@@ -386,7 +395,7 @@ async fn upload_post(
                 _ => Some("file"),
             };
             if e.status == Status::NotFound && e.code == "round_not_found" {
-                return Ok(not_found(&cx));
+                return UploadAnswer::Page(not_found(&cx));
             }
             shown(e, field)
         }
@@ -395,10 +404,10 @@ async fn upload_post(
         {
             let (file_name, bytes) = kept.unwrap_or_default();
             return match api_import::annotated_download(report, bytes, file_name, cx.lang).await {
-                Ok(download) => Err(download),
+                Ok(download) => UploadAnswer::Download(download),
                 Err(e) => {
                     let r = shown(e, Some("file"));
-                    Ok(upload_page(&cx, db, &who, round, department, mode, Some(r)).await)
+                    UploadAnswer::Page(upload_page(&cx, db, &who, round, department, mode, Some(r)).await)
                 }
             };
         }
@@ -440,7 +449,7 @@ async fn upload_post(
             status: Status::Ok,
         },
     };
-    Ok(upload_page(&cx, db, &who, round, department, mode, Some(result)).await)
+    UploadAnswer::Page(upload_page(&cx, db, &who, round, department, mode, Some(result)).await)
 }
 
 #[get("/submissions/<id>")]
