@@ -255,6 +255,21 @@ fn each_page_renders_for_its_role_and_refuses_the_others() {
         let (status, html) = get(&app, Some(&rev_p), &format!("/items/{item}"));
         assert_eq!(status, Status::Ok);
         assert!(html.contains(&format!("action=\"/items/{item}/decision\"")));
+        assert!(
+            html.contains("<option value=\"extend_cycle\" selected>"),
+            "the form starts from the department's proposal"
+        );
+        // A malformed filter is a 400 page that names it, in Chinese.
+        let (status, html) = get(
+            &app,
+            Some(&rev_p),
+            &format!("/rounds/{round}/items?kind=bogus"),
+        );
+        assert_eq!(status, Status::BadRequest);
+        assert!(
+            html.contains("kind 只能是 inspection 或 training"),
+            "{html}"
+        );
         let (status, html) = get(&app, Some(&sub_a), &format!("/submissions/{submission}"));
         assert_eq!(status, Status::Ok);
         assert!(html.contains(&format!("/items/{item}")));

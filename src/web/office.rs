@@ -849,7 +849,7 @@ async fn item_page(
     who: &Principal,
     db: &Db,
     id: i64,
-    form: DecisionForm,
+    form: Option<DecisionForm>,
     error: Option<(Status, ErrorView)>,
     done: bool,
 ) -> Page {
@@ -867,6 +867,15 @@ async fn item_page(
         Some((s, e)) => (s, Some(e)),
         None => (Status::Ok, None),
     };
+    // A fresh form starts from the department's proposal.
+    let form = form.unwrap_or_else(|| DecisionForm {
+        decision: item["proposed"].as_str().map(str::to_string),
+        cycle_months: item["proposed_cycle_months"]
+            .as_i64()
+            .map(|c| c.to_string()),
+        rationale: None,
+        necessity: None,
+    });
     let open = item["state"] != "published" && item["withdrawn"] != true;
     let title = item["name"].as_str().unwrap_or("").to_string();
     cx.render(
@@ -892,16 +901,7 @@ async fn item(
     id: i64,
     done: Option<&str>,
 ) -> Page {
-    item_page(
-        &cx,
-        &who,
-        db,
-        id,
-        <DecisionForm as Default>::default(),
-        None,
-        done == Some("decided"),
-    )
-    .await
+    item_page(&cx, &who, db, id, None, None, done == Some("decided")).await
 }
 
 #[post("/items/<id>/decision", data = "<form>")]
@@ -926,7 +926,7 @@ async fn decide(
                 &who,
                 db,
                 id,
-                form,
+                Some(form),
                 Some((Status::UnprocessableEntity, error)),
                 false,
             )
@@ -948,7 +948,16 @@ async fn decide(
                 message: e.message(cx.lang),
                 rows: Vec::new(),
             };
-            Err(item_page(&cx, &who, db, id, form, Some((app.status, error)), false).await)
+            Err(item_page(
+                &cx,
+                &who,
+                db,
+                id,
+                Some(form),
+                Some((app.status, error)),
+                false,
+            )
+            .await)
         }
         Err(e) => Err(failure(&cx, e.into())),
     }
