@@ -312,7 +312,12 @@ async fn upload_page(
         ),
         None => (Status::Ok, context! {}),
     };
-    let title = format!("{}：{}", cx.t("office.upload.title"), round.name);
+    let title = format!(
+        "{}{}{}",
+        cx.t("office.upload.title"),
+        cx.t("p.colon"),
+        round.name
+    );
     cx.render(
         "office_upload.html",
         &title,
@@ -476,7 +481,12 @@ async fn submission(cx: PageContext, who: Principal, db: &State<Db>, id: i64) ->
         .into_iter()
         .map(|(name, items)| context! { name => name, items => v(items) })
         .collect();
-    let title = format!("{}：{}", cx.t("office.submission.title"), view.file_name);
+    let title = format!(
+        "{}{}{}",
+        cx.t("office.submission.title"),
+        cx.t("p.colon"),
+        view.file_name
+    );
     cx.render(
         "office_submission.html",
         &title,
@@ -679,7 +689,12 @@ async fn items_render(
         Some((s, e)) => (s, Some(e)),
         None => (Status::Ok, None),
     };
-    let title = format!("{}：{}", cx.t("office.items.title"), round.name);
+    let title = format!(
+        "{}{}{}",
+        cx.t("office.items.title"),
+        cx.t("p.colon"),
+        round.name
+    );
     cx.render(
         "office_items.html",
         &title,

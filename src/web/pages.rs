@@ -95,7 +95,8 @@ pub const TEMPLATES: &[(&str, &str)] = &[
     (
         "admin_user.html",
         include_str!("../../templates/admin_user.html"),
-    ), // The office's pages (issues #3 and #5).
+    ),
+    // The office's pages (issues #3 and #5).
     (
         "office_rounds.html",
         include_str!("../../templates/office_rounds.html"),
@@ -517,7 +518,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "admin.users.self_hint",
         "这是您自己的账号，不能在这里停用。",
         "This is your own account; it cannot be disabled here.",
-    ), // The office's pages (issues #3 and #5).
+    ),
+    // The office's pages (issues #3 and #5).
+    ("p.open", "（", " ("),
+    ("p.close", "）", ")"),
+    ("p.comma", "，", ", "),
+    ("p.colon", "：", ": "),
     ("nav.rounds", "报送与审核", "Submissions and review"),
     ("nav.documents", "法律文件", "Legal documents"),
     ("nav.admin", "系统管理", "Administration"),
