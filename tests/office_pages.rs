@@ -699,6 +699,14 @@ fn documents_import_from_a_spreadsheet_all_or_nothing_and_a_repeal_re_flags_item
             html.contains("国务院令第406号"),
             "the basis shows its matched document"
         );
+        // The same file again changes nothing.
+        let res = with_session(app.client.post("/api/v1/documents/import"), &rev_p)
+            .header(ContentType::new("multipart", "form-data").with_params(("boundary", BOUNDARY)))
+            .body(multipart("", &[], Some(("文件.csv", csv.as_bytes()))))
+            .dispatch();
+        assert_eq!(res.status(), Status::Ok);
+        let body: Value = res.into_json().unwrap_or(Value::Null);
+        assert_eq!(body["import"]["unchanged"], 2, "{body}");
 
         // Repealing it on the edit page lists the items re-flagged by R08.
         use nianjian::db::schema::legal_documents;

@@ -630,7 +630,7 @@ async fn api_update_document(
 }
 
 /// Imports legal documents from a spreadsheet (multipart `file`), all or nothing: 201 with what
-/// was created and updated, or 422 naming every bad row.
+/// was created and updated (200 when every row was already there), or 422 naming every bad row.
 #[post("/api/v1/documents/import", data = "<form>")]
 async fn api_import_documents(
     who: Reviewer,
@@ -639,7 +639,12 @@ async fn api_import_documents(
     form: rocket::form::Form<crate::web::admin::ListUpload<'_>>,
 ) -> ApiResult<(Status, Json<Value>)> {
     let outcome = import_documents(db, settings, &who, form.into_inner().file).await??;
-    Ok((Status::Created, Json(json!({"import": outcome}))))
+    let status = if outcome.created.is_empty() && outcome.updated.is_empty() {
+        Status::Ok
+    } else {
+        Status::Created
+    };
+    Ok((status, Json(json!({"import": outcome}))))
 }
 
 /// Reads an uploaded documents spreadsheet and imports it. Shared with the documents page.
