@@ -91,3 +91,24 @@ pub fn report_and_content(
         .first(conn)
         .optional()
 }
+
+/// The submissions a scope reaches, newest first, with their department's name: a submitter's
+/// own department's, a reviewer's region's (at most `limit`).
+pub fn list_visible(
+    conn: &mut DbConnection,
+    scope: &crate::db::scope::Scope,
+    limit: i64,
+) -> QueryResult<Vec<(SubmissionRow, String)>> {
+    use crate::db::schema::departments;
+    use crate::db::scope::Ids;
+    let mut q = submissions::table
+        .inner_join(departments::table)
+        .select((SubmissionRow::as_select(), departments::name))
+        .order(submissions::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Ids::Only(ids) = scope.department_ids(conn)? {
+        q = q.filter(submissions::department_id.eq_any(ids));
+    }
+    q.load(conn)
+}

@@ -2,6 +2,8 @@
 //! items' bases by normalised title. Marking a document repealed re-flags every item that cites
 //! it (R08) and says which.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -11,7 +13,10 @@ use crate::db::items::title_key;
 use crate::db::schema::{items, legal_bases, legal_documents};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::{BasisLevel, DocumentStatus, Lang};
+use crate::service::admin::table::{self, Column, Record};
+use crate::service::admin::{AdminError, Refusal, RowProblem};
 use crate::service::findings::{self, Selection};
+use crate::sheets::guard::Limits;
 
 /// A document as an admin or reviewer enters it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -221,7 +226,18 @@ pub fn save(
     input: &DocumentInput,
 ) -> Result<DocumentChange, DocumentError> {
     let valid = validate(input)?;
-    write_transaction(conn, |conn| {
+    write_transaction(conn, |conn| save_valid(conn, actor, id, input, &valid))
+}
+
+/// The body of [`save`] inside the caller's transaction (an import saves many in one).
+fn save_valid(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    id: Option<i64>,
+    input: &DocumentInput,
+    valid: &Valid,
+) -> Result<DocumentChange, DocumentError> {
+    {
         let clash: Option<i64> = legal_documents::table
             .filter(legal_documents::title_key.eq(&valid.key))
             .select(legal_documents::id)
@@ -298,7 +314,259 @@ pub fn save(
             },
         )?;
         Ok(DocumentChange { document, citing })
+    }
+}
+
+/// The columns of a documents spreadsheet, with the header texts departments write.
+pub const IMPORT_COLUMNS: &[Column] = &[
+    Column {
+        key: "title",
+        names: &[
+            "文件名称",
+            "名称",
+            "标题",
+            "法律法规名称",
+            "依据名称",
+            "title",
+        ],
+        required: true,
+    },
+    Column {
+        key: "doc_number",
+        names: &[
+            "文号",
+            "发文字号",
+            "发文文号",
+            "令号",
+            "doc_number",
+            "number",
+        ],
+        required: false,
+    },
+    Column {
+        key: "issuer",
+        names: &["发布机关", "制定机关", "发文机关", "颁布机关", "issuer"],
+        required: false,
+    },
+    Column {
+        key: "level",
+        names: &["层级", "依据层级", "效力级别", "效力层级", "level"],
+        required: true,
+    },
+    Column {
+        key: "status",
+        names: &["状态", "时效性", "效力状态", "status"],
+        required: false,
+    },
+    Column {
+        key: "issued_on",
+        names: &["发布日期", "公布日期", "颁布日期", "issued_on", "issued"],
+        required: false,
+    },
+    Column {
+        key: "effective_on",
+        names: &[
+            "施行日期",
+            "生效日期",
+            "实施日期",
+            "effective_on",
+            "effective",
+        ],
+        required: false,
+    },
+    Column {
+        key: "repealed_on",
+        names: &["废止日期", "失效日期", "repealed_on", "repealed"],
+        required: false,
+    },
+];
+
+/// What a documents import did.
+#[derive(Debug, Clone, Serialize)]
+pub struct ImportOutcome {
+    pub file: String,
+    pub sha256: String,
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub unchanged: usize,
+    /// Items whose findings changed because a document they cite changed (R08 on repeal).
+    pub citing: Vec<CitingItem>,
+}
+
+/// A date as clerks write it (`2017-06-30`, `2017/6/30`, `2017.6.30`, `2017年6月30日`) or as
+/// a spreadsheet stores it (a serial day number).
+pub fn parse_date(raw: &str) -> Option<NaiveDate> {
+    let t = raw.trim();
+    if let Ok(serial) = t.parse::<f64>() {
+        // Excel's day 0 is 1899-12-30 (counting its phantom 1900-02-29).
+        if (1.0..=2_958_465.0).contains(&serial) && serial.fract() == 0.0 {
+            return NaiveDate::from_ymd_opt(1899, 12, 30)?
+                .checked_add_days(chrono::Days::new(serial as u64));
+        }
+        return None;
+    }
+    let parts: Vec<&str> = t
+        .trim_end_matches('日')
+        .split(['-', '/', '.', '年', '月'])
+        .collect();
+    let [y, m, d] = parts.as_slice() else {
+        return None;
+    };
+    NaiveDate::from_ymd_opt(
+        y.trim().parse().ok()?,
+        m.trim().parse().ok()?,
+        d.trim().parse().ok()?,
+    )
+}
+
+fn refusal_of(e: &DocumentError) -> Refusal {
+    let field = match e {
+        DocumentError::TitleMissing | DocumentError::DuplicateTitle(_) => Some("title"),
+        DocumentError::UnknownLevel(_) => Some("level"),
+        DocumentError::UnknownStatus(_) => Some("status"),
+        DocumentError::DatesOutOfOrder => Some("issued_on"),
+        _ => None,
+    };
+    Refusal::invalid(e.code(), field, e.message(Lang::Zh), e.message(Lang::En))
+}
+
+/// The input of one row, or the refusal of its first bad cell.
+fn row_input(record: &Record) -> Result<DocumentInput, Refusal> {
+    let date = |key: &'static str, zh: &str, en: &str| -> Result<Option<NaiveDate>, Refusal> {
+        match record.get(key) {
+            None => Ok(None),
+            Some(raw) => parse_date(raw).map(Some).ok_or_else(|| {
+                Refusal::invalid(
+                    "bad_date",
+                    Some(key),
+                    format!("{zh}“{raw}”无法识别，请写成 2017-06-30 这样的日期"),
+                    format!("{en} “{raw}” is not a date; write it as 2017-06-30"),
+                )
+            }),
+        }
+    };
+    Ok(DocumentInput {
+        title: record.get("title").unwrap_or("").to_string(),
+        doc_number: record.get("doc_number").map(str::to_string),
+        issuer: record.get("issuer").map(str::to_string),
+        level: record.get("level").unwrap_or("").to_string(),
+        status: record.get("status").unwrap_or("in_force").to_string(),
+        issued_on: date("issued_on", "发布日期", "The issue date")?,
+        effective_on: date("effective_on", "施行日期", "The effective date")?,
+        repealed_on: date("repealed_on", "废止日期", "The repeal date")?,
     })
+}
+
+/// Imports documents from a spreadsheet (xlsx/xls/ods/csv), all or nothing: every bad row is
+/// named and then nothing is saved. A title already in the registry updates that document; a
+/// row identical to it is left alone.
+pub fn import(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    file_name: &str,
+    bytes: &[u8],
+) -> Result<ImportOutcome, AdminError> {
+    let table = table::read_table(file_name, bytes, IMPORT_COLUMNS, &Limits::default())?;
+    if table.records.is_empty() {
+        return Err(Refusal::invalid(
+            "empty_list",
+            Some("file"),
+            "表中没有法律文件数据行",
+            "the list has no rows of documents",
+        )
+        .into());
+    }
+    let mut problems = Vec::new();
+    let mut rows: Vec<(u32, DocumentInput, Valid)> = Vec::new();
+    let mut first_row: HashMap<String, u32> = HashMap::new();
+    for record in &table.records {
+        let checked = row_input(record).and_then(|input| {
+            validate(&input)
+                .map(|v| (input, v))
+                .map_err(|e| refusal_of(&e))
+        });
+        let (input, valid) = match checked {
+            Ok(c) => c,
+            Err(r) => {
+                problems.push(RowProblem::of(record.row, r));
+                continue;
+            }
+        };
+        if let Some(first) = first_row.get(&valid.key) {
+            problems.push(RowProblem::of(
+                record.row,
+                Refusal::conflict(
+                    "duplicate_in_file",
+                    Some("title"),
+                    format!("《{}》与第 {first} 行重复", valid.title),
+                    format!("“{}” is already on row {first}", valid.title),
+                ),
+            ));
+            continue;
+        }
+        first_row.insert(valid.key.clone(), record.row);
+        rows.push((record.row, input, valid));
+    }
+    if !problems.is_empty() {
+        return Err(AdminError::Rows(problems));
+    }
+    let outcome = write_transaction(conn, |conn| -> Result<ImportOutcome, AdminError> {
+        let mut outcome = ImportOutcome {
+            file: table.file_name.clone(),
+            sha256: table.sha256.clone(),
+            created: Vec::new(),
+            updated: Vec::new(),
+            unchanged: 0,
+            citing: Vec::new(),
+        };
+        for (row, input, valid) in &rows {
+            let existing: Option<DocumentRow> = legal_documents::table
+                .filter(legal_documents::title_key.eq(&valid.key))
+                .select(DocumentRow::as_select())
+                .first(conn)
+                .optional()?;
+            if let Some(doc) = &existing
+                && same_document(doc, input, valid)
+            {
+                outcome.unchanged += 1;
+                continue;
+            }
+            let change = save_valid(conn, actor, existing.as_ref().map(|d| d.id), input, valid)
+                .map_err(|e| match e {
+                    DocumentError::Db(what) => AdminError::Internal(what),
+                    other => AdminError::Rows(vec![RowProblem::of(*row, refusal_of(&other))]),
+                })?;
+            if existing.is_some() {
+                outcome.updated.push(change.document.title);
+            } else {
+                outcome.created.push(change.document.title);
+            }
+            for c in change.citing {
+                if !outcome.citing.contains(&c) {
+                    outcome.citing.push(c);
+                }
+            }
+        }
+        Ok(outcome)
+    })?;
+    Ok(outcome)
+}
+
+fn same_document(doc: &DocumentRow, input: &DocumentInput, valid: &Valid) -> bool {
+    let trimmed = |s: &Option<String>| {
+        s.as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(str::to_string)
+    };
+    doc.title == valid.title
+        && doc.level == valid.level.code()
+        && doc.status == valid.status.code()
+        && doc.doc_number == trimmed(&input.doc_number)
+        && doc.issuer == trimmed(&input.issuer)
+        && doc.issued_on == input.issued_on
+        && doc.effective_on == input.effective_on
+        && doc.repealed_on == input.repealed_on
 }
 
 pub fn list(conn: &mut DbConnection) -> QueryResult<Vec<DocumentRow>> {
@@ -314,4 +582,26 @@ pub fn find(conn: &mut DbConnection, id: i64) -> QueryResult<Option<DocumentRow>
         .select(DocumentRow::as_select())
         .first(conn)
         .optional()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_as_clerks_and_spreadsheets_write_them() {
+        let d = NaiveDate::from_ymd_opt(2017, 6, 30);
+        for raw in [
+            "2017-06-30",
+            "2017/6/30",
+            "2017.6.30",
+            "2017年6月30日",
+            "42916",
+        ] {
+            assert_eq!(parse_date(raw), d, "{raw}");
+        }
+        for raw in ["2017-13-01", "六月", "42916.5", "2017-06"] {
+            assert_eq!(parse_date(raw), None, "{raw}");
+        }
+    }
 }

@@ -25,7 +25,29 @@ use crate::sheets::{self, FileError, ImportReport};
 pub struct UploadForm<'r> {
     pub csrf_token: Option<String>,
     pub department: Option<String>,
-    pub file: Option<TempFile<'r>>,
+    /// A `Result`, so a file over the size limit is told apart from no file (413, not 422).
+    pub file: rocket::form::Result<'r, TempFile<'r>>,
+}
+
+/// The file field of a multipart form: `None` when absent, 413 when it was cut at the limit.
+pub fn uploaded_file<'r>(
+    file: rocket::form::Result<'r, TempFile<'r>>,
+    settings: &Settings,
+) -> ApiResult<Option<TempFile<'r>>> {
+    match file {
+        Ok(f) => Ok(Some(f)),
+        Err(errors) => {
+            let over = errors.iter().any(|e| {
+                matches!(e.kind, rocket::form::error::ErrorKind::InvalidLength { .. })
+                    || e.status() == Status::PayloadTooLarge
+            });
+            if over {
+                Err(too_large(settings.upload_limit_bytes()))
+            } else {
+                Ok(None)
+            }
+        }
+    }
 }
 
 /// What an upload came to, for the API and the page alike.
@@ -210,7 +232,7 @@ async fn api_upload(
     form: Form<UploadForm<'_>>,
 ) -> ApiResult<(Status, Json<Value>)> {
     let form = form.into_inner();
-    let (file_name, bytes) = read_upload(form.file, settings).await?;
+    let (file_name, bytes) = read_upload(uploaded_file(form.file, settings)?, settings).await?;
     let request = UploadRequest {
         round_id: round,
         department: form.department,
@@ -251,18 +273,18 @@ async fn api_upload(
 
 /// A stored submission as the API shows it.
 #[derive(serde::Serialize)]
-struct SubmissionView {
-    id: i64,
-    round_id: i64,
-    department_id: i64,
-    department: String,
-    file_name: String,
-    format: String,
-    sha256: String,
-    size_bytes: i64,
-    item_count: i64,
-    uploaded_at: chrono::NaiveDateTime,
-    superseded_by: Option<i64>,
+pub struct SubmissionView {
+    pub id: i64,
+    pub round_id: i64,
+    pub department_id: i64,
+    pub department: String,
+    pub file_name: String,
+    pub format: String,
+    pub sha256: String,
+    pub size_bytes: i64,
+    pub item_count: i64,
+    pub uploaded_at: chrono::NaiveDateTime,
+    pub superseded_by: Option<i64>,
 }
 
 /// The submission if the caller may see it: its own department, or a reviewer's reach.
@@ -312,30 +334,71 @@ fn visible_submission(
     )))
 }
 
-#[get("/api/v1/submissions/<id>")]
-async fn api_submission(who: Principal, db: &State<Db>, id: i64) -> ApiResult<Json<Value>> {
-    let found = db
-        .run(move |c| {
-            use diesel::prelude::*;
-            let Some((view, report, _)) = visible_submission(c, &who, id)? else {
-                return Ok::<_, DbError>(None);
-            };
-            let names: Vec<(String, String, i64)> = items::table
-                .filter(items::submission_id.eq(id))
-                .order(items::row_number)
-                .select((items::name, items::sheet, items::row_number))
-                .load(c)?;
-            Ok(Some((view, report, names)))
+/// A stored submission with its report and its items (each with its findings), if the caller
+/// may see it. Shared by the API and the submission page.
+pub fn submission_detail(
+    c: &mut crate::db::DbConnection,
+    principal: &Principal,
+    id: i64,
+    lang: Lang,
+) -> Result<Option<(SubmissionView, Value, Vec<Value>)>, DbError> {
+    use crate::db::schema::findings;
+    use diesel::prelude::*;
+    let Some((view, report, _)) = visible_submission(c, principal, id)? else {
+        return Ok(None);
+    };
+    let rows: Vec<(i64, String, String, i64)> = items::table
+        .filter(items::submission_id.eq(id))
+        .order(items::row_number)
+        .select((items::id, items::name, items::sheet, items::row_number))
+        .load(c)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let mut found: std::collections::HashMap<i64, Vec<Value>> = Default::default();
+    for chunk in ids.chunks(1000) {
+        let list: Vec<(i64, String, String, String, String, bool)> = findings::table
+            .filter(findings::item_id.eq_any(chunk))
+            .order((findings::item_id, findings::code))
+            .select((
+                findings::item_id,
+                findings::code,
+                findings::severity,
+                findings::message_zh,
+                findings::message_en,
+                findings::resolved,
+            ))
+            .load(c)?;
+        for (item, code, severity, zh, en, resolved) in list {
+            found.entry(item).or_default().push(json!({
+                "code": code, "severity": severity, "message": lang.pick(&zh, &en), "resolved": resolved
+            }));
+        }
+    }
+    let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
+    let items: Vec<Value> = rows
+        .into_iter()
+        .map(|(item, name, sheet, row)| {
+            json!({
+                "id": item, "name": name, "sheet": sheet, "row": row,
+                "findings": found.remove(&item).unwrap_or_default(),
+            })
         })
+        .collect();
+    Ok(Some((view, report, items)))
+}
+
+#[get("/api/v1/submissions/<id>")]
+async fn api_submission(
+    who: Principal,
+    db: &State<Db>,
+    lang: Lang,
+    id: i64,
+) -> ApiResult<Json<Value>> {
+    let found = db
+        .run(move |c| submission_detail(c, &who, id, lang))
         .await?;
-    let Some((view, report, names)) = found else {
+    let Some((view, report, items)) = found else {
         return Err(AppError::not_found("未找到该报送", "No such submission"));
     };
-    let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
-    let items: Vec<Value> = names
-        .into_iter()
-        .map(|(name, sheet, row)| json!({"name": name, "sheet": sheet, "row": row}))
-        .collect();
     Ok(Json(
         json!({"submission": view, "report": report, "items": items}),
     ))
@@ -393,7 +456,18 @@ async fn api_annotated(who: Principal, db: &State<Db>, lang: Lang, id: i64) -> A
             )
         })?;
     report.items.clear();
-    let file_name = view.file_name.clone();
+    annotated_download(report, content, view.file_name, lang).await
+}
+
+/// The workbook of a report with its bad cells marked, as a download named after the file.
+/// Shared with the upload page ("download the annotated workbook").
+pub async fn annotated_download(
+    report: ImportReport,
+    content: Vec<u8>,
+    file_name: String,
+    lang: Lang,
+) -> ApiResult<Download> {
+    let original = file_name.clone();
     let bytes = rocket::tokio::task::spawn_blocking(move || {
         sheets::annotate(&report, &content, &file_name, lang)
     })
@@ -407,10 +481,9 @@ async fn api_annotated(who: Principal, db: &State<Db>, lang: Lang, id: i64) -> A
             format!("Cannot write the annotated workbook: {e}"),
         )
     })?;
-    let stem = view
-        .file_name
+    let stem = original
         .rsplit_once('.')
-        .map_or(view.file_name.as_str(), |(s, _)| s)
+        .map_or(original.as_str(), |(s, _)| s)
         .to_string();
     Ok(Download {
         bytes,

@@ -190,21 +190,32 @@ async fn api_items(
     )?;
     let scope = who.scope();
     let page = db
-        .run(move |c| {
-            if !submit::round_visible(c, &scope, round)? {
-                return Ok(None);
-            }
-            let visible = visible(c, &scope)?;
-            review::list_items(c, &visible, round, &filter, lang)
-                .map(Some)
-                .map_err(DbError::from)
-        })
+        .run(move |c| round_items(c, &scope, round, &filter, lang).map_err(DbError::from))
         .await?;
     match page {
         Some(page) => Ok(Json(serde_json::to_value(page).unwrap_or_default())),
         None => Err(AppError::not_found("未找到该清理批次", "No such round")),
     }
 }
+
+/// One page of a round's consolidated list as the caller may see it; `None` when the round is
+/// out of reach. Shared by the API and the list page.
+pub fn round_items(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    round: i64,
+    filter: &ItemFilter,
+    lang: Lang,
+) -> QueryResult<Option<review::Page<review::ItemSummary>>> {
+    if !submit::round_visible(conn, scope, round)? {
+        return Ok(None);
+    }
+    let visible = visible(conn, scope)?;
+    review::list_items(conn, &visible, round, filter, lang).map(Some)
+}
+
+/// The registry document a basis matched: id, title, 文号, status (all null when none).
+type MatchedDocument = (Option<i64>, Option<String>, Option<String>, Option<String>);
 
 /// An item with everything the review page needs, if the caller may see it.
 pub fn item_detail(
@@ -231,6 +242,32 @@ pub fn item_detail(
     let bases = crate::db::items::bases_of(conn, &[id])?
         .remove(&id)
         .unwrap_or_default();
+    // The registry document each basis matched, in the bases' order.
+    let matched: Vec<MatchedDocument> = crate::db::schema::legal_bases::table
+        .left_join(crate::db::schema::legal_documents::table)
+        .filter(crate::db::schema::legal_bases::item_id.eq(id))
+        .order(crate::db::schema::legal_bases::position)
+        .select((
+            crate::db::schema::legal_documents::id.nullable(),
+            crate::db::schema::legal_documents::title.nullable(),
+            crate::db::schema::legal_documents::doc_number.nullable(),
+            crate::db::schema::legal_documents::status.nullable(),
+        ))
+        .load(conn)?;
+    let bases: Vec<Value> = bases
+        .iter()
+        .enumerate()
+        .map(|(i, b)| {
+            let mut v = serde_json::to_value(b).unwrap_or_default();
+            v["document"] = match matched.get(i) {
+                Some((Some(doc), title, number, status)) => {
+                    json!({"id": doc, "title": title, "doc_number": number, "status": status})
+                }
+                _ => Value::Null,
+            };
+            v
+        })
+        .collect();
     let findings: Vec<Value> = crate::db::schema::findings::table
         .filter(crate::db::schema::findings::item_id.eq(id))
         .order(crate::db::schema::findings::code)
@@ -317,6 +354,21 @@ fn item_round(conn: &mut DbConnection, scope: &Scope, id: i64) -> QueryResult<Op
     Ok(row.and_then(|(round, dep, region)| scope.allows_department(dep, region).then_some(round)))
 }
 
+/// Records a decision on an item the caller may see (else "not found"). Shared by the API and
+/// the item page.
+pub fn decide_item(
+    conn: &mut DbConnection,
+    scope: &Scope,
+    actor: &crate::db::audit::Actor,
+    id: i64,
+    input: &DecisionInput,
+) -> QueryResult<Result<decisions::DecisionRow, DecisionError>> {
+    let Some(round) = item_round(conn, scope, id)? else {
+        return Ok(Err(DecisionError::ItemNotFound));
+    };
+    Ok(decisions::decide(conn, actor, round, id, input))
+}
+
 #[post("/api/v1/items/<id>/decision", format = "json", data = "<body>")]
 async fn api_decide(
     who: Reviewer,
@@ -328,17 +380,65 @@ async fn api_decide(
     let actor = who.actor();
     let input = body.into_inner();
     let result = db
-        .run(move |c| {
-            let Some(round) = item_round(c, &scope, id)? else {
-                return Ok(Err(DecisionError::ItemNotFound));
-            };
-            Ok::<_, DbError>(decisions::decide(c, &actor, round, id, &input))
-        })
+        .run(move |c| decide_item(c, &scope, &actor, id, &input).map_err(DbError::from))
         .await?;
     match result {
         Ok(row) => Ok((Status::Created, Json(json!({"decision": row})))),
         Err(e) => Err(decision_error(&e)),
     }
+}
+
+/// The items a bulk decision covers: listed, or everything the list's filters pick.
+pub enum Selected {
+    Ids(Vec<i64>),
+    Filter(ItemFilter),
+}
+
+/// One decision over many items of a round, all or nothing. `Err(None)`: the round is out of
+/// reach; `Err(Some((item, why)))`: the item that stopped it. Shared by the API and the list
+/// page's bulk form.
+pub fn decide_selected(
+    c: &mut DbConnection,
+    scope: &Scope,
+    actor: &crate::db::audit::Actor,
+    round: i64,
+    selection: Selected,
+    input: &DecisionInput,
+    lang: Lang,
+) -> QueryResult<Result<usize, Option<(i64, DecisionError)>>> {
+    if !submit::round_visible(c, scope, round)? {
+        return Ok(Err(None));
+    }
+    let visible = visible(c, scope)?;
+    let ids: Vec<i64> = match selection {
+        Selected::Ids(ids) => {
+            // Items outside the caller's reach are "not found", like any other.
+            for &id in &ids {
+                if item_round(c, scope, id)?.is_none() {
+                    return Ok(Err(Some((id, DecisionError::ItemNotFound))));
+                }
+            }
+            ids
+        }
+        Selected::Filter(mut f) => {
+            f.page = 1;
+            f.per_page = review::MAX_PER_PAGE;
+            let mut all = Vec::new();
+            loop {
+                let page = review::list_items(c, &visible, round, &f, lang)?;
+                all.extend(page.items.iter().map(|i| i.id));
+                if i64::from(f.page) >= page.pages {
+                    break;
+                }
+                f.page += 1;
+            }
+            all
+        }
+    };
+    Ok(match decisions::decide_many(c, actor, round, &ids, input) {
+        Ok(n) => Ok(n),
+        Err(e) => Err(Some((e.item_id.unwrap_or(0), e.error))),
+    })
 }
 
 #[derive(Deserialize)]
@@ -404,40 +504,15 @@ async fn api_decide_many(
         rationale: body.rationale,
         necessity: body.necessity,
     };
+    let selection = match (body.item_ids, filter) {
+        (Some(ids), _) => Selected::Ids(ids),
+        (None, Some(f)) => Selected::Filter(f),
+        (None, None) => Selected::Ids(Vec::new()),
+    };
     let result = db
         .run(move |c| {
-            if !submit::round_visible(c, &scope, round)? {
-                return Ok(Err(None));
-            }
-            let visible = visible(c, &scope)?;
-            let ids: Vec<i64> = match (body.item_ids, filter) {
-                (Some(ids), _) => {
-                    // Items outside the caller's reach are "not found", like any other.
-                    for &id in &ids {
-                        if item_round(c, &scope, id)?.is_none() {
-                            return Ok(Err(Some((id, DecisionError::ItemNotFound))));
-                        }
-                    }
-                    ids
-                }
-                (None, Some(mut f)) => {
-                    let mut all = Vec::new();
-                    loop {
-                        let page = review::list_items(c, &visible, round, &f, lang)?;
-                        all.extend(page.items.iter().map(|i| i.id));
-                        if i64::from(f.page) >= page.pages {
-                            break;
-                        }
-                        f.page += 1;
-                    }
-                    all
-                }
-                (None, None) => Vec::new(),
-            };
-            match decisions::decide_many(c, &actor, round, &ids, &input) {
-                Ok(n) => Ok::<_, DbError>(Ok(n)),
-                Err(e) => Ok(Err(Some((e.item_id.unwrap_or(0), e.error)))),
-            }
+            decide_selected(c, &scope, &actor, round, selection, &input, lang)
+                .map_err(DbError::from)
         })
         .await?;
     match result {
@@ -498,7 +573,7 @@ async fn api_publish(
     }
 }
 
-fn document_error(e: &DocumentError) -> AppError {
+pub fn document_error(e: &DocumentError) -> AppError {
     let status = match e {
         DocumentError::NotFound => Status::NotFound,
         DocumentError::DuplicateTitle(_) => Status::Conflict,
@@ -554,8 +629,43 @@ async fn api_update_document(
         .map_err(|e| document_error(&e))
 }
 
+/// Imports legal documents from a spreadsheet (multipart `file`), all or nothing: 201 with what
+/// was created and updated (200 when every row was already there), or 422 naming every bad row.
+#[post("/api/v1/documents/import", data = "<form>")]
+async fn api_import_documents(
+    who: Reviewer,
+    db: &State<Db>,
+    settings: &State<crate::config::Settings>,
+    form: rocket::form::Form<crate::web::admin::ListUpload<'_>>,
+) -> ApiResult<(Status, Json<Value>)> {
+    let outcome = import_documents(db, settings, &who, form.into_inner().file).await??;
+    let status = if outcome.created.is_empty() && outcome.updated.is_empty() {
+        Status::Ok
+    } else {
+        Status::Created
+    };
+    Ok((status, Json(json!({"import": outcome}))))
+}
+
+/// Reads an uploaded documents spreadsheet and imports it. Shared with the documents page.
+pub async fn import_documents(
+    db: &Db,
+    settings: &crate::config::Settings,
+    who: &Principal,
+    file: Option<rocket::fs::TempFile<'_>>,
+) -> ApiResult<Result<documents::ImportOutcome, crate::service::admin::AdminError>> {
+    let (file_name, bytes) = crate::web::api_import::read_upload(file, settings).await?;
+    let actor = who.actor();
+    db.run(move |c| {
+        Ok::<_, crate::service::admin::AdminError>(documents::import(c, &actor, &file_name, &bytes))
+    })
+    .await
+    .map_err(AppError::from)
+}
+
 pub fn routes() -> Vec<Route> {
     routes![
+        api_import_documents,
         api_items,
         api_item,
         api_decide,

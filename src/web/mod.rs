@@ -7,6 +7,7 @@ pub mod api_import;
 pub mod api_review;
 pub mod auth;
 pub mod error;
+pub mod office;
 pub mod pages;
 
 use rocket::http::Status;
@@ -144,6 +145,7 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", api_import::routes())
         .mount("/", api_review::routes())
         .mount("/", admin::routes())
+        .mount("/", office::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
             "/api",

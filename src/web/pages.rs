@@ -96,6 +96,51 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "admin_user.html",
         include_str!("../../templates/admin_user.html"),
     ),
+    // The office's pages (issues #3 and #5).
+    (
+        "office_rounds.html",
+        include_str!("../../templates/office_rounds.html"),
+    ),
+    (
+        "office_errors.html",
+        include_str!("../../templates/office_errors.html"),
+    ),
+    (
+        "office_report.html",
+        include_str!("../../templates/office_report.html"),
+    ),
+    (
+        "office_upload.html",
+        include_str!("../../templates/office_upload.html"),
+    ),
+    (
+        "office_submission.html",
+        include_str!("../../templates/office_submission.html"),
+    ),
+    (
+        "office_decision_fields.html",
+        include_str!("../../templates/office_decision_fields.html"),
+    ),
+    (
+        "office_items.html",
+        include_str!("../../templates/office_items.html"),
+    ),
+    (
+        "office_item.html",
+        include_str!("../../templates/office_item.html"),
+    ),
+    (
+        "office_document_fields.html",
+        include_str!("../../templates/office_document_fields.html"),
+    ),
+    (
+        "office_documents.html",
+        include_str!("../../templates/office_documents.html"),
+    ),
+    (
+        "office_document.html",
+        include_str!("../../templates/office_document.html"),
+    ),
 ];
 
 /// The stylesheet, embedded.
@@ -474,6 +519,359 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "这是您自己的账号，不能在这里停用。",
         "This is your own account; it cannot be disabled here.",
     ),
+    // The office's pages (issues #3 and #5).
+    ("p.open", "（", " ("),
+    ("p.close", "）", ")"),
+    ("p.comma", "，", ", "),
+    ("p.colon", "：", ": "),
+    ("nav.rounds", "报送与审核", "Submissions and review"),
+    ("nav.documents", "法律文件", "Legal documents"),
+    ("nav.admin", "系统管理", "Administration"),
+    ("nav.office", "工作区", "Work areas"),
+    ("office.yes", "是", "Yes"),
+    ("office.no", "否", "No"),
+    (
+        "office.rounds.title",
+        "报送与审核",
+        "Submissions and review",
+    ),
+    (
+        "office.rounds.lead",
+        "选择清理批次：上传本部门的报送表，或查看事项清单和审核发现。",
+        "Pick a round: upload a department's workbook, or read the items and their review findings.",
+    ),
+    ("office.rounds.name", "清理批次", "Round"),
+    ("office.rounds.region", "行政区划", "Region"),
+    (
+        "office.rounds.deadline",
+        "报送截止时间",
+        "Submission deadline",
+    ),
+    ("office.rounds.actions", "操作", "Actions"),
+    ("office.rounds.items", "事项清单", "Items"),
+    ("office.rounds.upload", "上传报送表", "Upload a workbook"),
+    (
+        "office.rounds.none",
+        "暂无可见的清理批次。",
+        "No rounds you can see yet.",
+    ),
+    ("office.rounds.submissions", "报送记录", "Submissions"),
+    (
+        "office.rounds.no_submissions",
+        "还没有报送。",
+        "No submissions yet.",
+    ),
+    ("office.submission.title", "报送", "Submission"),
+    ("office.submission.file", "文件", "File"),
+    ("office.submission.department", "部门", "Department"),
+    ("office.submission.items", "事项数", "Items"),
+    (
+        "office.submission.uploaded_at",
+        "上传时间",
+        "Uploaded (Beijing time)",
+    ),
+    ("office.submission.status", "状态", "Status"),
+    ("office.submission.current", "现行", "Current"),
+    ("office.submission.superseded", "已被取代", "Superseded"),
+    (
+        "office.submission.superseded_by",
+        "这份报送已被新的报送取代：",
+        "A newer submission replaced this one: ",
+    ),
+    (
+        "office.submission.annotated",
+        "下载标注了错误的工作簿",
+        "Download the annotated workbook",
+    ),
+    ("office.upload.title", "上传报送表", "Upload a workbook"),
+    ("office.upload.form", "上传文件", "Upload a file"),
+    ("office.upload.department", "报送部门", "Department"),
+    (
+        "office.upload.file",
+        "选择工作簿（xlsx、xlsm、xls、ods 或 csv）",
+        "Choose the workbook (xlsx, xlsm, xls, ods or csv)",
+    ),
+    (
+        "office.upload.file_hint",
+        "请使用系统提供的模板填写；文件不超过上传上限（默认 20 MiB）。",
+        "Fill in the template the system provides; the file must stay under the upload limit (20 MiB by default).",
+    ),
+    ("office.upload.mode", "上传后", "After the upload"),
+    (
+        "office.upload.mode_check",
+        "只检查，不保存",
+        "Check only, store nothing",
+    ),
+    (
+        "office.upload.mode_commit",
+        "检查并提交（没有错误时保存）",
+        "Check and submit (stored when there are no errors)",
+    ),
+    (
+        "office.upload.mode_annotate",
+        "下载标注了错误的工作簿",
+        "Download the workbook with the bad cells marked",
+    ),
+    ("office.upload.submit", "上传", "Upload"),
+    (
+        "office.upload.annotate_hint",
+        "要在 Excel 或 WPS 中对照修改，请选择“下载标注了错误的工作簿”并重新选择同一文件上传。",
+        "To fix the file in Excel or WPS, choose “Download the workbook with the bad cells marked” and upload the same file again.",
+    ),
+    (
+        "office.outcome.unchanged_title",
+        "文件未变",
+        "The file has not changed",
+    ),
+    (
+        "office.outcome.unchanged",
+        "与已保存的报送完全相同，未作任何改动：",
+        "Identical to the stored submission; nothing changed: ",
+    ),
+    ("office.outcome.stored_title", "已保存", "Stored"),
+    ("office.outcome.superseded", "取代了", "replacing "),
+    ("office.outcome.added", "新增的事项", "Items added"),
+    ("office.outcome.removed", "删除的事项", "Items removed"),
+    ("office.outcome.changed", "修改的事项", "Items changed"),
+    (
+        "office.outcome.unchanged_count",
+        "未变的事项数：",
+        "Items unchanged: ",
+    ),
+    ("office.report.title", "导入报告", "Import report"),
+    ("office.report.file", "文件", "File"),
+    ("office.report.items", "事项", "Items"),
+    ("office.report.inspections", "年检", "inspections"),
+    ("office.report.trainings", "指定培训", "trainings"),
+    ("office.report.errors", "错误", "Errors"),
+    ("office.report.warnings", "警告", "Warnings"),
+    ("office.report.notices", "提示", "Notices"),
+    ("office.report.sheet", "工作表：", "Sheet: "),
+    ("office.report.header_row", "表头在第 ", "header on row "),
+    ("office.report.rows", " 行，数据 ", ", "),
+    ("office.report.rows_after", " 行", " data rows"),
+    (
+        "office.report.cell_errors",
+        "单元格错误（须修改后才能提交）",
+        "Cell errors (fix them before submitting)",
+    ),
+    ("office.report.findings", "审核发现", "Review findings"),
+    ("office.report.cell", "单元格", "Cell"),
+    ("office.report.column", "列", "Column"),
+    ("office.report.message", "说明", "Message"),
+    ("office.report.severity", "严重程度", "Severity"),
+    ("office.report.item", "事项", "Item"),
+    (
+        "office.report.clean",
+        "本表没有发现问题。",
+        "No problems in this sheet.",
+    ),
+    (
+        "office.report.dry_run",
+        "这是检查结果，尚未保存。确认无误后请选择“检查并提交”再上传一次。",
+        "This is a check; nothing was stored. When it is right, choose “Check and submit” and upload again.",
+    ),
+    ("office.items.title", "事项清单", "Items"),
+    ("office.items.total_before", "共 ", "In all "),
+    ("office.items.total_after", " 个事项", " items"),
+    (
+        "office.items.none",
+        "没有符合条件的事项。",
+        "No items match.",
+    ),
+    ("office.items.pages", "分页", "Pages"),
+    ("office.items.previous", "上一页", "Previous page"),
+    ("office.items.next", "下一页", "Next page"),
+    ("office.filter.department", "部门", "Department"),
+    ("office.filter.kind", "类型", "Kind"),
+    ("office.filter.rule", "审核规则", "Rule"),
+    ("office.filter.severity", "严重程度", "Severity"),
+    ("office.filter.proposed", "拟处理意见", "Proposed"),
+    ("office.filter.state", "状态", "State"),
+    (
+        "office.filter.q",
+        "搜索（事项、证照、部门）",
+        "Search (item, licence, department)",
+    ),
+    ("office.filter.sort", "排序", "Sort by"),
+    ("office.filter.any", "全部", "Any"),
+    ("office.filter.undecided", "未决定", "Undecided"),
+    ("office.filter.apply", "筛选", "Filter"),
+    ("office.sort.department", "部门", "Department"),
+    ("office.sort.name", "事项名称", "Name"),
+    ("office.sort.cycle", "检验周期", "Cycle"),
+    ("office.sort.updated", "最近更新", "Recently updated"),
+    ("office.col.name", "事项名称", "Item"),
+    ("office.col.department", "部门", "Department"),
+    ("office.col.kind", "类型", "Kind"),
+    ("office.col.cycle", "检验周期", "Cycle"),
+    ("office.col.proposed", "拟处理意见", "Proposed"),
+    ("office.col.decision", "决定", "Decision"),
+    ("office.col.findings", "审核发现", "Findings"),
+    ("office.bulk.title", "批量决定", "Decide in bulk"),
+    (
+        "office.bulk.hint",
+        "对当前筛选出的全部事项（不只本页）作出同一决定。任何一个事项不符合要求，就都不作决定。",
+        "One decision on every item the current filter picks (all pages). If any item refuses it, nothing is decided.",
+    ),
+    (
+        "office.bulk.submit",
+        "对筛选出的全部事项作出决定",
+        "Decide every filtered item",
+    ),
+    ("office.decision.title", "作出决定", "Record a decision"),
+    ("office.decision.decision", "处理决定", "Decision"),
+    (
+        "office.decision.cycle",
+        "新的检验周期（月）",
+        "New cycle (months)",
+    ),
+    (
+        "office.decision.cycle_hint",
+        "仅“延长周期”需要填写，须长于现行周期。",
+        "Only for “extend cycle”; it must be longer than the current cycle.",
+    ),
+    ("office.decision.rationale", "决定理由", "Rationale"),
+    (
+        "office.decision.necessity",
+        "必要性评估论证",
+        "Necessity assessment",
+    ),
+    (
+        "office.decision.necessity_hint",
+        "保留没有法定依据或我省自行设定的年检事项时必须填写。",
+        "Required to keep an inspection with no legal basis or set by the province.",
+    ),
+    ("office.decision.submit", "记录决定", "Record the decision"),
+    (
+        "office.decision.recorded",
+        "决定已记录。",
+        "The decision has been recorded.",
+    ),
+    ("office.decision.history", "决定记录", "Decision history"),
+    ("office.decision.none", "尚未作出决定。", "No decision yet."),
+    ("office.decision.at", "时间", "Time (Beijing time)"),
+    ("office.decision.superseded", "已被取代", "Superseded"),
+    ("office.decision.current", "现行", "Current"),
+    (
+        "office.item.back_to_list",
+        "返回事项清单",
+        "Back to the items",
+    ),
+    ("office.item.department", "实施部门", "Department"),
+    ("office.item.kind", "类型", "Kind"),
+    ("office.item.state", "状态", "State"),
+    (
+        "office.item.withdrawn",
+        "已在新报送中删除",
+        "Withdrawn by a newer submission",
+    ),
+    ("office.item.licence", "涉及证照", "Licence"),
+    ("office.item.target", "对象", "Target group"),
+    ("office.item.cycle", "检验周期", "Cycle"),
+    ("office.item.months", "个月", "months"),
+    ("office.item.irregular", "不定期", "Irregular"),
+    (
+        "office.item.annual_report",
+        "已改为年度报告公示",
+        "Converted to annual report",
+    ),
+    ("office.item.hours", "学时", "Hours"),
+    ("office.item.fee", "收费标准", "Fee"),
+    ("office.item.provider", "培训机构", "Provider"),
+    ("office.item.designated", "指定机构", "Designated"),
+    (
+        "office.item.self_set",
+        "我省自行设定",
+        "Set by the province",
+    ),
+    ("office.item.proposed", "拟处理意见", "Proposed"),
+    ("office.item.reason", "理由", "Reason"),
+    ("office.item.place", "报送表位置", "Place in the workbook"),
+    ("office.item.bases", "设定依据", "Legal bases"),
+    (
+        "office.item.no_bases",
+        "没有填写设定依据。",
+        "No legal basis given.",
+    ),
+    ("office.item.findings", "审核发现", "Review findings"),
+    ("office.item.no_findings", "没有审核发现。", "No findings."),
+    ("office.item.resolved", "已解决", "resolved"),
+    ("office.basis.title", "名称", "Title"),
+    ("office.basis.article", "条款", "Article"),
+    ("office.basis.level", "层级", "Level"),
+    (
+        "office.basis.inferred",
+        "（按名称推断）",
+        "(inferred from the title)",
+    ),
+    (
+        "office.basis.document",
+        "登记的法律文件",
+        "Registered document",
+    ),
+    ("office.basis.unmatched", "未匹配", "Not matched"),
+    ("office.documents.title", "法律文件", "Legal documents"),
+    (
+        "office.documents.lead",
+        "登记设定依据所引用的法律、法规、规章和规范性文件。标为“已废止”的文件会使引用它的事项重新触发 R08 审核发现。",
+        "The laws, regulations, rules and normative documents bases cite. Marking one repealed re-flags every item citing it (R08).",
+    ),
+    (
+        "office.documents.none",
+        "还没有登记法律文件。",
+        "No documents yet.",
+    ),
+    ("office.documents.doc_title", "文件名称", "Title"),
+    ("office.documents.doc_number", "文号", "Document number"),
+    ("office.documents.issuer", "发布机关", "Issuer"),
+    ("office.documents.level", "层级", "Level"),
+    ("office.documents.status", "状态", "Status"),
+    (
+        "office.documents.status_hint",
+        "改为“已废止”后，引用该文件的事项会重新审核并列在下面。",
+        "When set to repealed, the items citing it are re-reviewed and listed.",
+    ),
+    ("office.documents.issued_on", "发布日期", "Issued on"),
+    (
+        "office.documents.effective_on",
+        "施行日期",
+        "Effective from",
+    ),
+    ("office.documents.repealed_on", "废止日期", "Repealed on"),
+    (
+        "office.documents.date_hint",
+        "选填，例如 2017-06-30。",
+        "Optional, e.g. 2017-06-30.",
+    ),
+    ("office.documents.add", "登记法律文件", "Add a document"),
+    (
+        "office.documents.import",
+        "从表格导入",
+        "Import from a spreadsheet",
+    ),
+    (
+        "office.documents.import_hint",
+        "表头应有：文件名称、层级，可有文号、发布机关、状态、发布日期、施行日期、废止日期。任何一行有错则全部不导入，并列出每个错误行；已登记的同名文件按表格更新。",
+        "Columns: title and level; optionally document number, issuer, status and the dates. Any bad row stops the whole import and every bad row is listed; a title already registered is updated from the sheet.",
+    ),
+    ("office.documents.imported", "导入完成", "Imported"),
+    ("office.documents.imported_created", "新增 ", "added "),
+    ("office.documents.imported_updated", "更新 ", "updated "),
+    ("office.documents.imported_unchanged", "未变 ", "unchanged "),
+    (
+        "office.documents.citing",
+        "引用该文件的事项（审核发现已重新计算）",
+        "Items citing it (findings recomputed)",
+    ),
+    (
+        "office.documents.citing_none",
+        "没有事项引用该文件。",
+        "No item cites it.",
+    ),
+    ("office.documents.created", "已登记。", "Added."),
+    ("office.documents.saved", "已保存。", "Saved."),
+    ("home.work", "开始工作", "Start work"),
 ];
 
 /// The text of a key in a language; the key itself when missing (visible, never a panic).
@@ -489,6 +887,7 @@ fn environment() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
         let mut env = Environment::new();
+        env.add_filter("when", when);
         for (name, source) in TEMPLATES {
             if let Err(e) = env.add_template(name, source) {
                 // A broken template is a bug caught by the tests; the page then answers 500.
@@ -497,6 +896,19 @@ fn environment() -> &'static Environment<'static> {
         }
         env
     })
+}
+
+/// The `when` filter: a stored UTC time (`2026-11-27T02:55:51.099613`) or an RFC 3339 time as
+/// pages show times, `2026-11-27 10:55` in Beijing time; anything else unchanged.
+pub fn when(value: String) -> String {
+    use crate::service::admin::time;
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&value) {
+        return time::display(t.naive_utc());
+    }
+    match chrono::NaiveDateTime::parse_from_str(&value, "%Y-%m-%dT%H:%M:%S%.f") {
+        Ok(t) => time::display(t),
+        Err(_) => value,
+    }
 }
 
 /// The stylesheet's address, with a hash of its content so it can be cached for a year.
@@ -851,6 +1263,16 @@ mod tests {
         assert_eq!(safe_next(Some("/\\evil.example"), "/"), "/");
         assert_eq!(safe_next(Some("https://evil.example"), "/"), "/");
         assert_eq!(safe_next(None, "/x"), "/x");
+    }
+
+    #[test]
+    fn times_show_in_beijing_time() {
+        assert_eq!(
+            when("2026-11-27T02:55:51.099613".into()),
+            "2026-11-27 10:55"
+        );
+        assert_eq!(when("2017-04-30T08:00:00+08:00".into()), "2017-04-30 08:00");
+        assert_eq!(when("soon".into()), "soon");
     }
 
     #[test]

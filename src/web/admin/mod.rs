@@ -16,6 +16,7 @@
 //! | `GET /api/v1/users[/{id}]`, `POST /api/v1/users`, `PUT /api/v1/users/{id}`, `POST /api/v1/users/{id}/{disable,enable,reset-password}` | admin | 200 / 201 |
 
 mod api;
+pub use api::ListUpload;
 mod pages;
 
 use rocket::Route;
