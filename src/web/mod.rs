@@ -4,6 +4,7 @@
 pub mod account_routes;
 pub mod admin;
 pub mod api_import;
+pub mod api_public;
 pub mod api_review;
 pub mod auth;
 pub mod error;
@@ -143,6 +144,7 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", account_routes::routes())
         .mount("/", api_import::routes())
         .mount("/", api_review::routes())
+        .mount("/", api_public::routes())
         .mount("/", admin::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
