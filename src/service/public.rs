@@ -17,7 +17,7 @@ use crate::db::schema::{publications, published_items, regions};
 use crate::domain::publication::{List, PublishedItem, Summary};
 use crate::domain::{Kind, Lang};
 use crate::export::{self, ExportError, ExportFormat};
-use crate::service::publish::{self, Diff, FieldChange, PublicationRow, PublishedItemRow, Which};
+use crate::service::publish::{self, FieldChange, PublicationRow, PublishedItemRow, Which};
 
 /// The largest page a client may ask for.
 pub const MAX_PER_PAGE: u32 = 200;
@@ -403,6 +403,8 @@ fn departments_of(
 /// What happened to an item in one publication of its region.
 #[derive(Debug, Clone, Serialize)]
 pub struct VersionEntry {
+    #[serde(skip)]
+    pub at: NaiveDateTime,
     pub number: i64,
     pub published_at: String,
     /// The item's id in that publication; `None` when it was not listed.
@@ -456,6 +458,7 @@ pub fn item(conn: &mut DbConnection, id: i64) -> PublicResult<ItemView> {
             (Some(r), None) => {
                 let item = r.to_domain();
                 let e = VersionEntry {
+                    at,
                     number,
                     published_at: timestamp(at),
                     published_item_id: Some(r.id),
@@ -470,6 +473,7 @@ pub fn item(conn: &mut DbConnection, id: i64) -> PublicResult<ItemView> {
                 let item = r.to_domain();
                 let changes = publish::field_changes(before, &item);
                 let e = VersionEntry {
+                    at,
                     number,
                     published_at: timestamp(at),
                     published_item_id: Some(r.id),
@@ -487,6 +491,7 @@ pub fn item(conn: &mut DbConnection, id: i64) -> PublicResult<ItemView> {
             (None, Some(_)) => {
                 previous = None;
                 VersionEntry {
+                    at,
                     number,
                     published_at: timestamp(at),
                     published_item_id: None,
@@ -512,8 +517,9 @@ pub fn item(conn: &mut DbConnection, id: i64) -> PublicResult<ItemView> {
 pub struct DiffView {
     pub from: PublicationView,
     pub to: PublicationView,
-    #[serde(flatten)]
-    pub diff: Diff,
+    pub added: Vec<PublishedItem>,
+    pub removed: Vec<PublishedItem>,
+    pub changed: Vec<publish::ChangedPublished>,
 }
 
 pub fn diff(
@@ -526,10 +532,13 @@ pub fn diff(
     let (b, region_b) = resolve(conn, region, to)?;
     let pa = publish::load(conn, &a)?;
     let pb = publish::load(conn, &b)?;
+    let diff = publish::diff(&pa, &pb);
     Ok(DiffView {
         from: PublicationView::of(&a, &region_a),
         to: PublicationView::of(&b, &region_b),
-        diff: publish::diff(&pa, &pb),
+        added: diff.added,
+        removed: diff.removed,
+        changed: diff.changed,
     })
 }
 

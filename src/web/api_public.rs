@@ -156,8 +156,7 @@ pub fn item_query(raw: RawItemQuery<'_>) -> Result<ItemQuery, AppError> {
         None => None,
         Some(d)
             if d.len() <= 64
-                && d
-                    .bytes()
+                && d.bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) =>
         {
             Some(d.to_string())
@@ -177,7 +176,11 @@ pub fn item_query(raw: RawItemQuery<'_>) -> Result<ItemQuery, AppError> {
             _ => {
                 return Err(bad(
                     "bad_page",
-                    format!("page 应为 1 到 {} 之间的整数，而不是“{}”", u32::MAX, shown(p)),
+                    format!(
+                        "page 应为 1 到 {} 之间的整数，而不是“{}”",
+                        u32::MAX,
+                        shown(p)
+                    ),
                     format!(
                         "page must be a whole number from 1 to {}, not “{}”",
                         u32::MAX,
@@ -235,22 +238,20 @@ pub fn export_href(number: i64, region: &str, format: ExportFormat, lang: Lang) 
 #[get("/api/v1/publications?<region>")]
 async fn api_publications(db: &State<Db>, region: Option<&str>) -> ApiResult<Json<Value>> {
     let region = self::region(region)?;
-    let (region, publications) =
-        run(db, move |c| public::history(c, region.as_deref())).await?;
+    let (region, publications) = run(db, move |c| public::history(c, region.as_deref())).await?;
     Ok(Json(
         json!({"region": region, "publications": publications}),
     ))
 }
 
 #[get("/api/v1/publications/<n>?<region>")]
-async fn api_publication(
-    db: &State<Db>,
-    n: &str,
-    region: Option<&str>,
-) -> ApiResult<Json<Value>> {
+async fn api_publication(db: &State<Db>, n: &str, region: Option<&str>) -> ApiResult<Json<Value>> {
     let which = which(n)?;
     let region = self::region(region)?;
-    let p = run(db, move |c| public::publication(c, region.as_deref(), which)).await?;
+    let p = run(db, move |c| {
+        public::publication(c, region.as_deref(), which)
+    })
+    .await?;
     let downloads: serde_json::Map<String, Value> = ExportFormat::ALL
         .iter()
         .map(|f| {
@@ -335,9 +336,10 @@ impl IfNoneMatch {
         let Some(header) = &self.0 else {
             return false;
         };
-        header.split(',').map(str::trim).any(|tag| {
-            tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag
-        })
+        header
+            .split(',')
+            .map(str::trim)
+            .any(|tag| tag == "*" || tag.strip_prefix("W/").unwrap_or(tag) == etag)
     }
 }
 
@@ -357,7 +359,8 @@ impl<'r> Responder<'r, 'static> for DownloadResponse {
         if self.not_modified {
             return res.status(Status::NotModified).ok();
         }
-        let content_type = ContentType::parse_flexible(d.content_type).unwrap_or(ContentType::Binary);
+        let content_type =
+            ContentType::parse_flexible(d.content_type).unwrap_or(ContentType::Binary);
         res.header(content_type)
             .header(Header::new("Content-Disposition", d.content_disposition))
             .sized_body(d.bytes.len(), std::io::Cursor::new(d.bytes))

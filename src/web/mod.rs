@@ -9,6 +9,7 @@ pub mod api_review;
 pub mod auth;
 pub mod error;
 pub mod pages;
+pub mod public_pages;
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -145,6 +146,7 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", api_import::routes())
         .mount("/", api_review::routes())
         .mount("/", api_public::routes())
+        .mount("/", public_pages::routes())
         .mount("/", admin::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
