@@ -327,6 +327,21 @@ fn the_list_filters_pages_and_never_shows_drafts() {
             "/api/v1/publications/1/items?list=retained&per_page=3&page=2",
         );
         assert_eq!(names(&v), vec![PORT], "{b}");
+        // Filtered totals: counted for a full page or one past the end, told by a short page.
+        for (query, total, shown) in [
+            ("department=A&per_page=2", 6, 2),
+            ("department=A&per_page=2&page=9", 6, 0),
+            ("q=%E5%B9%B4&per_page=4&page=2", 6, 2),
+            ("q=%E5%B9%B4&per_page=6", 6, 6),
+            ("kind=inspection&per_page=200", 6, 6),
+        ] {
+            let (_, v) = get(&app, &format!("/api/v1/publications/1/items?{query}"));
+            assert_eq!(
+                (v["total"].as_i64(), names(&v).len()),
+                (Some(total), shown),
+                "{b}: {query}"
+            );
+        }
         let (status, v) = get(&app, "/api/v1/publications/1/items?page=4294967295");
         assert_eq!(status, Status::Ok);
         assert_eq!((v["total"].as_i64(), names(&v).len()), (Some(7), 0));

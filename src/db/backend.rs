@@ -35,6 +35,20 @@ macro_rules! insert_batch {
     }};
 }
 
+/// Which SQL a connection speaks, for the few statements built apart from the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+pub fn dialect(conn: &DbConnection) -> Dialect {
+    match conn {
+        DbConnection::Sqlite(_) => Dialect::Sqlite,
+        DbConnection::Postgres(_) => Dialect::Postgres,
+    }
+}
+
 /// The condition one public search term puts on `published_items`: its search text contains
 /// the term. Terms of three characters or more use the backend's trigram index (SQLite FTS5
 /// `trigram`, PostgreSQL `pg_trgm` GIN under ILIKE); shorter ones, which no trigram index can
@@ -42,7 +56,7 @@ macro_rules! insert_batch {
 /// parameter: for FTS5 it is one quoted phrase (inner quotes doubled), for LIKE its `%`, `_`
 /// and `\` are escaped, so no character of it is syntax.
 pub fn published_search_condition(
-    conn: &DbConnection,
+    dialect: Dialect,
     term: &str,
 ) -> Box<
     dyn BoxableExpression<
@@ -54,8 +68,8 @@ pub fn published_search_condition(
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text};
     let trigram = term.chars().count() >= 3;
-    match conn {
-        DbConnection::Sqlite(_) if trigram => Box::new(
+    match dialect {
+        Dialect::Sqlite if trigram => Box::new(
             sql::<Bool>(
                 "published_items.id IN (SELECT rowid FROM published_items_fts \
                  WHERE published_items_fts MATCH ",
@@ -63,12 +77,20 @@ pub fn published_search_condition(
             .bind::<Text, _>(fts5_phrase(term))
             .sql(")"),
         ),
-        DbConnection::Sqlite(_) => Box::new(
+        Dialect::Sqlite => Box::new(
             sql::<Bool>("published_items.search_text LIKE ")
                 .bind::<Text, _>(like_contains(term))
                 .sql(" ESCAPE '\\'"),
         ),
-        DbConnection::Postgres(_) => Box::new(
+        // Chinese has no case: plain LIKE spares PostgreSQL ILIKE's case folding.
+        Dialect::Postgres if !term.chars().any(|c| c.is_lowercase() || c.is_uppercase()) => {
+            Box::new(
+                sql::<Bool>("published_items.search_text LIKE ")
+                    .bind::<Text, _>(like_contains(term))
+                    .sql(" ESCAPE '\\'"),
+            )
+        }
+        Dialect::Postgres => Box::new(
             sql::<Bool>("published_items.search_text ILIKE ")
                 .bind::<Text, _>(like_contains(term))
                 .sql(" ESCAPE '\\'"),

@@ -276,6 +276,7 @@ fn items_of(
     query: &ItemQuery,
 ) -> PublicResult<ItemsPage> {
     let publication = PublicationView::of(row, region);
+    let dialect = backend::dialect(conn);
     let terms = query.q.as_deref().map(search_terms).unwrap_or_default();
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
     let page = query.page.max(1);
@@ -295,29 +296,14 @@ fn items_of(
                 q = q.filter(published_items::kind.eq(k.code()));
             }
             for t in &terms {
-                q = q.filter(backend::published_search_condition(conn, t));
+                q = q.filter(backend::published_search_condition(dialect, t));
             }
             q
         }};
     }
 
-    // Unfiltered lists have their size in the stored summary.
-    let total: i64 = if query.department.is_none() && query.kind.is_none() && terms.is_empty() {
-        let s = &publication.summary;
-        i64::from(match query.list {
-            Some(List::Retained) => s.retained,
-            Some(List::Converted) => s.converted,
-            Some(List::Cancelled) => s.cancelled,
-            Some(List::Trainings) => s.trainings,
-            None => u32::try_from(row.item_count).unwrap_or(u32::MAX),
-        })
-    } else {
-        filtered!().count().get_result(conn)?
-    };
     let offset = i64::from(page - 1) * i64::from(per_page);
-    let rows: Vec<PublishedItemRow> = if offset >= total {
-        Vec::new()
-    } else {
+    let load = |conn: &mut DbConnection| -> QueryResult<Vec<PublishedItemRow>> {
         let q = filtered!().select(PublishedItemRow::as_select());
         let q = match query.list {
             Some(_) => q.order(published_items::serial.asc()),
@@ -329,7 +315,33 @@ fn items_of(
                 published_items::serial.asc(),
             )),
         };
-        q.limit(i64::from(per_page)).offset(offset).load(conn)?
+        q.limit(i64::from(per_page)).offset(offset).load(conn)
+    };
+    let (total, rows) = if query.department.is_none() && query.kind.is_none() && terms.is_empty() {
+        // Unfiltered lists have their size in the stored summary.
+        let s = &publication.summary;
+        let total = i64::from(match query.list {
+            Some(List::Retained) => s.retained,
+            Some(List::Converted) => s.converted,
+            Some(List::Cancelled) => s.cancelled,
+            Some(List::Trainings) => s.trainings,
+            None => u32::try_from(row.item_count).unwrap_or(u32::MAX),
+        });
+        let rows = if offset >= total {
+            Vec::new()
+        } else {
+            load(conn)?
+        };
+        (total, rows)
+    } else {
+        let rows = load(conn)?;
+        // A short page that is not past the end tells the total without counting.
+        let total = if (rows.len() as u32) < per_page && (page == 1 || !rows.is_empty()) {
+            offset + rows.len() as i64
+        } else {
+            filtered!().count().get_result(conn)?
+        };
+        (total, rows)
     };
     let pages = (total + i64::from(per_page) - 1) / i64::from(per_page);
     Ok(ItemsPage {
