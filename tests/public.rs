@@ -581,6 +581,25 @@ fn bad_input_is_a_clear_4xx_in_chinese() {
         ] {
             assert_error(&app, &format!("{items}?{query}"), Status::BadRequest, code);
         }
+        // Bytes that are not UTF-8, and very long text: never a 500.
+        for query in [
+            "q=%FF%FE",
+            "page=%FF",
+            "department=%C0%80",
+            "q=%E9%81",
+            "region=%FF",
+        ] {
+            let res = app.client.get(format!("{items}?{query}")).dispatch();
+            assert!(
+                res.status().code < 500,
+                "{}: {query} → {}",
+                app.backend,
+                res.status()
+            );
+        }
+        let long = "证".repeat(5_000);
+        let (status, v) = get(&app, &format!("{items}?q={}", enc(&long)));
+        assert_eq!((status, v["total"].as_i64()), (Status::Ok, Some(0)));
         // English through the switch.
         let (_, v) = get(&app, &format!("{items}?list=foo&lang=en"));
         assert!(
@@ -679,6 +698,12 @@ fn downloads_are_attachments_with_strong_etags_and_304() {
                     .starts_with("attachment; filename=\"publication-370000-1.")
             );
             assert!(header(&res, "Cache-Control").contains("immutable"), "{b}");
+            let expected_type = match ext {
+                "xlsx" => "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                "csv" => "text/csv; charset=utf-8",
+                _ => "application/json",
+            };
+            assert_eq!(header(&res, "Content-Type"), expected_type, "{b}");
             let etag = header(&res, "ETag").to_string();
             let bytes = res.into_bytes().unwrap();
             assert_eq!(
@@ -917,6 +942,14 @@ fn bad_input_on_pages_is_an_html_error_page() {
             assert_eq!(got, status, "{b}: {uri}");
             assert!(html.contains("<h1>"), "{b}: {uri}");
             assert!(!html.contains("<script>"), "{b}: {uri}");
+        }
+        for uri in [
+            "/publications/1?q=%FF%FE",
+            "/?page=%FF",
+            "/publications?region=%FF",
+        ] {
+            let res = app.client.get(uri).dispatch();
+            assert!(res.status().code < 500, "{b}: {uri} → {}", res.status());
         }
     }
 }
