@@ -49,6 +49,15 @@ fn href(s: String) -> Value {
     Value::from_safe_string(s.replace('&', "&amp;"))
 }
 
+/// A label as a heading or tab: the English codes' labels are lower-case.
+fn capitalised(label: &str) -> String {
+    let mut chars = label.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
 fn error_page(cx: &PageContext, e: AppError) -> Page {
     cx.error(e.status, e.message(cx.lang))
 }
@@ -208,7 +217,7 @@ async fn list_page(
             };
             context! {
                 code => l.code(),
-                label => l.label(lang),
+                label => capitalised(l.label(lang)),
                 count => count,
                 href => href(links.href(Some(*l), 1)),
                 current => query.list == Some(*l),
@@ -233,7 +242,7 @@ async fn list_page(
             publication => publication_context(p, lang),
             tabs => tabs,
             list => query.list.map_or("all", List::code),
-            list_label => query.list.map_or_else(|| cx.t("public.list.all"), |l| l.label(lang).to_string()),
+            list_label => query.list.map_or_else(|| cx.t("public.list.all"), |l| capitalised(l.label(lang))),
             action => href(base.to_string()),
             q => query.q.clone().unwrap_or_default(),
             regions => view.regions.iter().map(|r| context! {
