@@ -177,6 +177,12 @@ fn named_checks(sql: &str) -> Vec<(String, String)> {
     out
 }
 
+/// The search structures each backend builds its own way (migration `2026-11-27-000200_search`):
+/// SQLite's FTS5 table and its shadow tables, PostgreSQL's pg_trgm GIN index. They index the
+/// same column, `published_items.search_text`, which both schemas share.
+const BACKEND_SEARCH_TABLE_PREFIX: &str = "published_items_fts";
+const BACKEND_SEARCH_INDEXES: &[&str] = &["published_items_search_trgm_idx"];
+
 fn sqlite_schema(conn: &mut DbConnection) -> Schema {
     let mut s = Schema::default();
     let tables: Vec<Sql> = diesel::sql_query(
@@ -184,7 +190,10 @@ fn sqlite_schema(conn: &mut DbConnection) -> Schema {
     )
     .load(conn)
     .unwrap();
-    for t in tables {
+    for t in tables
+        .into_iter()
+        .filter(|t| !t.name.starts_with(BACKEND_SEARCH_TABLE_PREFIX))
+    {
         let cols: Vec<Column> = diesel::sql_query(format!(
             "SELECT name, type AS ty, \"notnull\" AS \"notnull\", pk FROM pragma_table_info('{}')",
             t.name
@@ -285,7 +294,10 @@ fn postgres_schema(conn: &mut DbConnection) -> Schema {
     )
     .load(conn)
     .unwrap();
-    for idx in indexes {
+    for idx in indexes
+        .into_iter()
+        .filter(|i| !BACKEND_SEARCH_INDEXES.contains(&i.name.as_str()))
+    {
         let cols: Vec<String> = idx.columns.split(',').map(str::to_string).collect();
         match idx.unique_constraint.as_str() {
             "u" => {

@@ -34,3 +34,98 @@ macro_rules! insert_batch {
         }
     }};
 }
+
+/// Which SQL a connection speaks, for the few statements built apart from the connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+pub fn dialect(conn: &DbConnection) -> Dialect {
+    match conn {
+        DbConnection::Sqlite(_) => Dialect::Sqlite,
+        DbConnection::Postgres(_) => Dialect::Postgres,
+    }
+}
+
+/// The condition one public search term puts on `published_items`: its search text contains
+/// the term. Terms of three characters or more use the backend's trigram index (SQLite FTS5
+/// `trigram`, PostgreSQL `pg_trgm` GIN under ILIKE); shorter ones, which no trigram index can
+/// answer, fall back to LIKE on the rows the other filters leave. The term is always a bound
+/// parameter: for FTS5 it is one quoted phrase (inner quotes doubled), for LIKE its `%`, `_`
+/// and `\` are escaped, so no character of it is syntax.
+pub fn published_search_condition(
+    dialect: Dialect,
+    term: &str,
+) -> Box<
+    dyn BoxableExpression<
+            crate::db::schema::published_items::table,
+            super::MultiBackend,
+            SqlType = diesel::sql_types::Bool,
+        >,
+> {
+    use diesel::dsl::sql;
+    use diesel::sql_types::{Bool, Text};
+    let trigram = term.chars().count() >= 3;
+    match dialect {
+        Dialect::Sqlite if trigram => Box::new(
+            sql::<Bool>(
+                "published_items.id IN (SELECT rowid FROM published_items_fts \
+                 WHERE published_items_fts MATCH ",
+            )
+            .bind::<Text, _>(fts5_phrase(term))
+            .sql(")"),
+        ),
+        Dialect::Sqlite => Box::new(
+            sql::<Bool>("published_items.search_text LIKE ")
+                .bind::<Text, _>(like_contains(term))
+                .sql(" ESCAPE '\\'"),
+        ),
+        // Chinese has no case: plain LIKE spares PostgreSQL ILIKE's case folding.
+        Dialect::Postgres if !term.chars().any(|c| c.is_lowercase() || c.is_uppercase()) => {
+            Box::new(
+                sql::<Bool>("published_items.search_text LIKE ")
+                    .bind::<Text, _>(like_contains(term))
+                    .sql(" ESCAPE '\\'"),
+            )
+        }
+        Dialect::Postgres => Box::new(
+            sql::<Bool>("published_items.search_text ILIKE ")
+                .bind::<Text, _>(like_contains(term))
+                .sql(" ESCAPE '\\'"),
+        ),
+    }
+}
+
+/// A term as one FTS5 phrase: `"…"` with every `"` doubled, so `*`, `^`, `NEAR`, `AND`, `(`
+/// and `:` inside it are plain text.
+pub fn fts5_phrase(term: &str) -> String {
+    format!("\"{}\"", term.replace('"', "\"\""))
+}
+
+/// `%term%` with LIKE's own characters escaped by `\`.
+pub fn like_contains(term: &str) -> String {
+    let mut out = String::with_capacity(term.len() + 2);
+    out.push('%');
+    for c in term.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('%');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_terms_are_quoted_and_escaped() {
+        assert_eq!(fts5_phrase("道路运输"), "\"道路运输\"");
+        assert_eq!(fts5_phrase("a\"b* NEAR"), "\"a\"\"b* NEAR\"");
+        assert_eq!(like_contains("%_\\证"), "%\\%\\_\\\\证%");
+    }
+}

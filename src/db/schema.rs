@@ -251,6 +251,7 @@ diesel::table! {
         legal_bases -> Text,
         rationale -> Nullable<Text>,
         detail -> Text,
+        search_text -> Text,
     }
 }
 diesel::table! {

@@ -8,6 +8,7 @@ pub mod documents;
 pub mod findings;
 pub mod import;
 pub mod parse;
+pub mod public;
 pub mod publish;
 pub mod registry;
 pub mod review;

@@ -86,6 +86,25 @@ struct NewPublishedItem {
     legal_bases: String,
     rationale: Option<String>,
     detail: String,
+    search_text: String,
+}
+
+/// What public search reads of an item: name, licence, department, and each basis's title and
+/// article (the migration `2026-11-27-000200_search` fills older rows the same way).
+pub fn search_text(
+    name: &str,
+    licence: Option<&str>,
+    department: &str,
+    bases: &[LegalBasis],
+) -> String {
+    let mut text = format!("{name} {} {department}", licence.unwrap_or(""));
+    for b in bases {
+        text.push(' ');
+        text.push_str(&b.title);
+        text.push(' ');
+        text.push_str(b.article.as_deref().unwrap_or(""));
+    }
+    text
 }
 
 /// Training fields kept in `detail` (JSON), so the list tables stay narrow.
@@ -259,6 +278,12 @@ pub fn publish(
                 cycle_months: cycle_after,
                 cycle_text: item.cycle_text.clone(),
                 disposition: disposition.code().to_string(),
+                search_text: search_text(
+                    &item.name,
+                    item.licence.as_deref(),
+                    dep_name,
+                    &item_bases,
+                ),
                 legal_bases: serde_json::to_string(&item_bases).unwrap_or_else(|_| "[]".into()),
                 rationale: Some(rationale.clone()),
                 detail: serde_json::to_string(&detail).unwrap_or_else(|_| "{}".into()),
@@ -507,34 +532,7 @@ pub fn diff(a: &Publication, b: &Publication) -> Diff {
         let Some(before) = old.get(item.identity_key.as_str()) else {
             continue;
         };
-        let mut changes = Vec::new();
-        macro_rules! cmp {
-            ($($f:ident),+) => { $(
-                if before.$f != item.$f {
-                    changes.push(FieldChange {
-                        field: stringify!($f),
-                        before: serde_json::to_value(&before.$f).unwrap_or_default(),
-                        after: serde_json::to_value(&item.$f).unwrap_or_default(),
-                    });
-                }
-            )+ };
-        }
-        cmp!(
-            list,
-            name,
-            department,
-            licence,
-            target,
-            cycle_months,
-            disposition,
-            legal_bases,
-            rationale,
-            tied_to,
-            hours,
-            fee,
-            fee_basis,
-            provider
-        );
+        let changes = field_changes(before, item);
         if !changes.is_empty() {
             changed.push(ChangedPublished {
                 identity_key: item.identity_key.clone(),
@@ -551,4 +549,37 @@ pub fn diff(a: &Publication, b: &Publication) -> Diff {
         removed,
         changed,
     }
+}
+
+/// What changed, field by field, between two versions of one published item.
+pub fn field_changes(before: &PublishedItem, item: &PublishedItem) -> Vec<FieldChange> {
+    let mut changes = Vec::new();
+    macro_rules! cmp {
+        ($($f:ident),+) => { $(
+            if before.$f != item.$f {
+                changes.push(FieldChange {
+                    field: stringify!($f),
+                    before: serde_json::to_value(&before.$f).unwrap_or_default(),
+                    after: serde_json::to_value(&item.$f).unwrap_or_default(),
+                });
+            }
+        )+ };
+    }
+    cmp!(
+        list,
+        name,
+        department,
+        licence,
+        target,
+        cycle_months,
+        disposition,
+        legal_bases,
+        rationale,
+        tied_to,
+        hours,
+        fee,
+        fee_basis,
+        provider
+    );
+    changes
 }

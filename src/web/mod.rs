@@ -4,11 +4,13 @@
 pub mod account_routes;
 pub mod admin;
 pub mod api_import;
+pub mod api_public;
 pub mod api_review;
 pub mod auth;
 pub mod error;
 pub mod office;
 pub mod pages;
+pub mod public_pages;
 
 use rocket::http::Status;
 use rocket::serde::json::Json;
@@ -144,6 +146,8 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", account_routes::routes())
         .mount("/", api_import::routes())
         .mount("/", api_review::routes())
+        .mount("/", api_public::routes())
+        .mount("/", public_pages::routes())
         .mount("/", admin::routes())
         .mount("/", office::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
