@@ -283,18 +283,213 @@ async fn the_public_site_and_the_office_pages_in_a_real_browser() {
     result.unwrap();
 }
 
-async fn flows(c: &Client, base: &str, _downloads: &Path) -> Result<(), String> {
-    // The home page, anonymous.
+fn css(s: &str) -> Locator<'_> {
+    Locator::Css(s)
+}
+
+async fn text_of(c: &Client, selector: &str) -> String {
+    c.find(css(selector)).await.unwrap().text().await.unwrap()
+}
+
+async fn count(c: &Client, selector: &str) -> usize {
+    c.find_all(css(selector)).await.unwrap().len()
+}
+
+/// Waits for a finished download ending in `ext` (Chromium writes `.crdownload` until done).
+fn wait_for_download(dir: &Path, ext: &str) -> PathBuf {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if let Some(p) = std::fs::read_dir(dir)
+            .unwrap()
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .find(|p| p.extension().is_some_and(|e| e == ext))
+        {
+            return p;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!("no .{ext} downloaded into {} within 30 s", dir.display());
+}
+
+async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
+    // The public list: the home page of an anonymous visitor, the demo's latest version (2).
     c.goto(&format!("{base}/"))
         .await
         .map_err(|e| e.to_string())?;
-    let text = body_text(c).await;
-    assert!(text.contains("年检"), "{text}");
-    both_widths(c, "home").await;
+    let rows = count(c, "[data-testid=item-row]").await;
+    assert!(rows > 0, "the retained list has rows");
+    assert_eq!(text_of(c, "[data-testid=figure-retained]").await, "28");
+    both_widths(c, "public-list").await;
 
-    // The office: a reviewer signs in and out.
+    // Search: every row found names 特种设备.
+    let q = c.find(css("[data-testid=search-q]")).await.unwrap();
+    q.send_keys("特种设备").await.unwrap();
+    c.find(css("[data-testid=search-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(css("[data-testid=search-clear]"))
+        .await
+        .unwrap();
+    let found = c.find_all(css("[data-testid=item-row]")).await.unwrap();
+    assert!(!found.is_empty(), "{}", body_text(c).await);
+    for row in &found {
+        let t = row.text().await.unwrap();
+        assert!(
+            t.contains("特种设备"),
+            "a search result without the word: {t}"
+        );
+    }
+    both_widths(c, "public-search").await;
+
+    // Filter by a department: every row is that department's.
+    c.goto(&format!("{base}/")).await.unwrap();
+    let select = c
+        .find(css("[data-testid=filter-department]"))
+        .await
+        .unwrap();
+    select.select_by_label("山东省公安厅").await.unwrap();
+    c.find(css("[data-testid=search-submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(css("[data-testid=search-clear]"))
+        .await
+        .unwrap();
+    let filtered = c.find_all(css("[data-testid=item-row]")).await.unwrap();
+    assert!(!filtered.is_empty() && filtered.len() < rows);
+    for row in &filtered {
+        let t = row.text().await.unwrap();
+        assert!(t.contains("公安厅"), "another department's row: {t}");
+    }
+
+    // Open an item: its bases and cycles.
+    let link = c.find(css("[data-testid=item-link]")).await.unwrap();
+    let name = link.text().await.unwrap();
+    link.click().await.unwrap();
+    c.wait()
+        .for_element(css("[data-testid=item-detail]"))
+        .await
+        .unwrap();
+    assert!(body_text(c).await.contains(&name));
+    assert!(count(c, "[data-testid=item-bases] li").await > 0);
+    both_widths(c, "public-item").await;
+
+    // The diff between the demo's two versions: version 2 added 省公安厅's nine items.
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.find(css("[data-testid=diff-link]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(css("[data-testid=diff-summary]"))
+        .await
+        .unwrap();
+    let added = text_of(c, "[data-testid=diff-added]").await;
+    assert!(added.contains("校车安全技术检验"), "{added}");
+    assert_eq!(count(c, "ul[data-testid=diff-added] > li").await, 9);
+    both_widths(c, "public-diff").await;
+
+    // Download the xlsx from the list page and read it.
+    c.goto(&format!("{base}/")).await.unwrap();
+    c.find(css("[data-testid=download-xlsx]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let file = wait_for_download(downloads, "xlsx");
+    {
+        use calamine::Reader;
+        let mut wb = calamine::open_workbook_auto(&file).unwrap();
+        let sheets = wb.sheet_names().to_vec();
+        assert!(sheets.len() >= 5, "{sheets:?}");
+        let mut all = String::new();
+        for s in &sheets {
+            let range = wb.worksheet_range(s).unwrap();
+            for row in range.rows() {
+                for cell in row {
+                    all.push_str(&cell.to_string());
+                    all.push('\t');
+                }
+            }
+        }
+        assert!(
+            all.contains("校车安全技术检验"),
+            "the xlsx lacks version 2's items"
+        );
+        assert!(all.contains("山东省"), "the title names the region");
+    }
+
+    // A department's clerk checks the rejected file: the import report with its cells.
+    sign_in(c, base, "tianbao05").await;
+    c.goto(&format!("{base}/rounds")).await.unwrap();
+    let upload = c
+        .find(css("a[href$='/upload']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    c.goto(&format!("{base}{upload}")).await.unwrap();
+    let rejected = Path::new(env!("CARGO_MANIFEST_DIR")).join("imports/05_省公安厅.xlsx");
+    c.find(css("input[type=file]"))
+        .await
+        .unwrap()
+        .send_keys(&rejected.to_string_lossy())
+        .await
+        .unwrap();
+    c.find(css("form[enctype] button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait().for_element(css("#report-heading")).await.unwrap();
+    let report = body_text(c).await;
+    assert!(
+        report.contains("年检事项!I4"),
+        "the report names the cell: {report}"
+    );
+    both_widths(c, "import-report").await;
+    sign_out(c).await;
+
+    // The office's review: the consolidated list and an item with its decision form.
     sign_in(c, base, "shenhe").await;
-    both_widths(c, "signed-in").await;
+    c.goto(&format!("{base}/rounds")).await.unwrap();
+    let items = c
+        .find(css("a[href$='/items']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    c.goto(&format!("{base}{items}")).await.unwrap();
+    assert!(body_text(c).await.contains("机动车安全技术检验"));
+    both_widths(c, "review-list").await;
+    let first = c
+        .find(css("table a[href^='/items/']"))
+        .await
+        .unwrap()
+        .attr("href")
+        .await
+        .unwrap()
+        .unwrap();
+    c.goto(&format!("{base}{first}")).await.unwrap();
+    assert!(
+        count(c, "form[action$='/decision']").await > 0 || body_text(c).await.contains("已公布")
+    );
+    both_widths(c, "review-item").await;
     sign_out(c).await;
     Ok(())
 }
