@@ -17,10 +17,8 @@ use std::time::Instant;
 
 use common::ScratchDb;
 use divan::Bencher;
-use nianjian::db::audit::Actor;
 use nianjian::domain::{Lang, Severity};
 use nianjian::service::findings::{self, Selection};
-use nianjian::service::import::commit_report;
 use nianjian::service::review::{self, ItemFilter, Visible};
 
 /// Departments of the round; the items are split evenly between them.
@@ -43,32 +41,9 @@ fn main() {
 fn build(db: ScratchDb) -> World {
     let started = Instant::now();
     let rows = common::rows();
-    let per = rows.div_ceil(DEPARTMENTS);
     let mut conn = db.conn();
     let province = common::province(&mut conn, DEPARTMENTS);
-    let mut left = rows;
-    for (d, &department) in province.departments.iter().enumerate() {
-        let n = per.min(left);
-        if n == 0 {
-            break;
-        }
-        left -= n;
-        // Every department's names apart, except every 25th (R09 across departments).
-        let bytes = common::workbook_bytes(n, (d + 1) * 1_000_000);
-        let name = format!("部门{d:02}.xlsx");
-        let report = common::read(&name, &bytes, n);
-        commit_report(
-            &mut conn,
-            &Actor::cli(),
-            province.round,
-            department,
-            &name,
-            &bytes,
-            &report,
-            None,
-        )
-        .expect("commit");
-    }
+    common::import_round(&mut conn, &province, rows);
     eprintln!(
         "# {}: round of {rows} items from {DEPARTMENTS} departments built in {:.1} s",
         db.backend,

@@ -240,31 +240,23 @@ async fn sign_in(c: &Client, base: &str, user: &str) {
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Css(
-        "form button[type=submit], form input[type=submit]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
-    c.wait()
-        .for_element(Locator::Css("form[action='/signout']"))
-        .await
-        .expect("signed in: the sign-out button shows");
+    // Signed in: the sign-out button shows.
+    click(c, "form button[type=submit]", "form[action='/signout']").await;
 }
 
 async fn sign_out(c: &Client) {
-    c.find(Locator::Css("form[action='/signout'] button"))
+    click(c, "form[action='/signout'] button", "a[href^='/signin']").await;
+}
+
+/// The `href` of the first link `selector` picks.
+async fn href(c: &Client, selector: &str) -> String {
+    c.find(css(selector))
         .await
         .unwrap()
-        .click()
+        .attr("href")
         .await
-        .unwrap();
-    c.wait()
-        .for_element(Locator::Css("a[href^='/signin']"))
-        .await
-        .unwrap();
+        .unwrap()
+        .unwrap()
 }
 
 #[rocket::async_test]
@@ -289,6 +281,23 @@ fn css(s: &str) -> Locator<'_> {
 
 async fn text_of(c: &Client, selector: &str) -> String {
     c.find(css(selector)).await.unwrap().text().await.unwrap()
+}
+
+/// Clicks the element `selector` picks, then waits for `then` to be on the (next) page.
+async fn click(c: &Client, selector: &str, then: &str) {
+    c.find(css(selector)).await.unwrap().click().await.unwrap();
+    c.wait().for_element(css(then)).await.unwrap();
+}
+
+/// Every row of the list must contain `word`.
+async fn every_row_contains(c: &Client, word: &str) -> usize {
+    let rows = c.find_all(css("[data-testid=item-row]")).await.unwrap();
+    assert!(!rows.is_empty(), "no rows: {}", body_text(c).await);
+    for row in &rows {
+        let t = row.text().await.unwrap();
+        assert!(t.contains(word), "a row without {word}: {t}");
+    }
+    rows.len()
 }
 
 async fn count(c: &Client, selector: &str) -> usize {
@@ -324,25 +333,13 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     // Search: every row found names 特种设备.
     let q = c.find(css("[data-testid=search-q]")).await.unwrap();
     q.send_keys("特种设备").await.unwrap();
-    c.find(css("[data-testid=search-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(css("[data-testid=search-clear]"))
-        .await
-        .unwrap();
-    let found = c.find_all(css("[data-testid=item-row]")).await.unwrap();
-    assert!(!found.is_empty(), "{}", body_text(c).await);
-    for row in &found {
-        let t = row.text().await.unwrap();
-        assert!(
-            t.contains("特种设备"),
-            "a search result without the word: {t}"
-        );
-    }
+    click(
+        c,
+        "[data-testid=search-submit]",
+        "[data-testid=search-clear]",
+    )
+    .await;
+    every_row_contains(c, "特种设备").await;
     both_widths(c, "public-search").await;
 
     // Filter by a department: every row is that department's.
@@ -352,22 +349,13 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
         .await
         .unwrap();
     select.select_by_label("山东省公安厅").await.unwrap();
-    c.find(css("[data-testid=search-submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(css("[data-testid=search-clear]"))
-        .await
-        .unwrap();
-    let filtered = c.find_all(css("[data-testid=item-row]")).await.unwrap();
-    assert!(!filtered.is_empty() && filtered.len() < rows);
-    for row in &filtered {
-        let t = row.text().await.unwrap();
-        assert!(t.contains("公安厅"), "another department's row: {t}");
-    }
+    click(
+        c,
+        "[data-testid=search-submit]",
+        "[data-testid=search-clear]",
+    )
+    .await;
+    assert!(every_row_contains(c, "公安厅").await < rows);
 
     // Open an item: its bases and cycles.
     let link = c.find(css("[data-testid=item-link]")).await.unwrap();
@@ -383,16 +371,7 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
 
     // The diff between the demo's two versions: version 2 added 省公安厅's nine items.
     c.goto(&format!("{base}/")).await.unwrap();
-    c.find(css("[data-testid=diff-link]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait()
-        .for_element(css("[data-testid=diff-summary]"))
-        .await
-        .unwrap();
+    click(c, "[data-testid=diff-link]", "[data-testid=diff-summary]").await;
     let added = text_of(c, "[data-testid=diff-added]").await;
     assert!(added.contains("校车安全技术检验"), "{added}");
     assert_eq!(count(c, "ul[data-testid=diff-added] > li").await, 9);
@@ -405,7 +384,7 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
         .unwrap()
         .click()
         .await
-        .unwrap();
+        .unwrap(); // a download: no page to wait for
     let file = wait_for_download(downloads, "xlsx");
     {
         use calamine::Reader;
@@ -432,14 +411,7 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     // A department's clerk checks the rejected file: the import report with its cells.
     sign_in(c, base, "tianbao05").await;
     c.goto(&format!("{base}/rounds")).await.unwrap();
-    let upload = c
-        .find(css("a[href$='/upload']"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let upload = href(c, "a[href$='/upload']").await;
     c.goto(&format!("{base}{upload}")).await.unwrap();
     let rejected = Path::new(env!("CARGO_MANIFEST_DIR")).join("imports/05_省公安厅.xlsx");
     c.find(css("input[type=file]"))
@@ -448,13 +420,7 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
         .send_keys(&rejected.to_string_lossy())
         .await
         .unwrap();
-    c.find(css("form[enctype] button[type=submit]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.wait().for_element(css("#report-heading")).await.unwrap();
+    click(c, "form[enctype] button[type=submit]", "#report-heading").await;
     let report = body_text(c).await;
     assert!(
         report.contains("年检事项!I4"),
@@ -466,25 +432,11 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     // The office's review: the consolidated list and an item with its decision form.
     sign_in(c, base, "shenhe").await;
     c.goto(&format!("{base}/rounds")).await.unwrap();
-    let items = c
-        .find(css("a[href$='/items']"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let items = href(c, "a[href$='/items']").await;
     c.goto(&format!("{base}{items}")).await.unwrap();
     assert!(body_text(c).await.contains("机动车安全技术检验"));
     both_widths(c, "review-list").await;
-    let first = c
-        .find(css("table a[href^='/items/']"))
-        .await
-        .unwrap()
-        .attr("href")
-        .await
-        .unwrap()
-        .unwrap();
+    let first = href(c, "table a[href^='/items/']").await;
     c.goto(&format!("{base}{first}")).await.unwrap();
     assert!(
         count(c, "form[action$='/decision']").await > 0 || body_text(c).await.contains("已公布")

@@ -50,24 +50,30 @@ fn duplicate_keys(kind: &str, identity_key: &str) -> Vec<String> {
 /// Recomputes and stores the findings of the selected items. Returns how many items it did.
 pub fn recompute(conn: &mut DbConnection, selection: &Selection) -> QueryResult<usize> {
     let round_id = selection.round_id();
-    let mut query = items_t::table
-        .filter(items_t::round_id.eq(round_id))
-        .filter(items_t::withdrawn.eq(false))
-        .select(ItemRow::as_select())
-        .into_boxed();
-    match selection {
-        Selection::Round(_) => {}
-        Selection::Department { department_id, .. } => {
-            query = query.filter(items_t::department_id.eq(*department_id));
-        }
+    let live = || {
+        items_t::table
+            .filter(items_t::round_id.eq(round_id))
+            .filter(items_t::withdrawn.eq(false))
+            .select(ItemRow::as_select())
+            .into_boxed()
+    };
+    let rows: Vec<ItemRow> = match selection {
+        Selection::Round(_) => live().load(conn)?,
+        Selection::Department { department_id, .. } => live()
+            .filter(items_t::department_id.eq(*department_id))
+            .load(conn)?,
+        // In chunks: a selection may hold more ids than SQLite binds in one statement.
         Selection::Items { ids, .. } => {
-            if ids.is_empty() {
-                return Ok(0);
+            let mut rows = Vec::with_capacity(ids.len());
+            for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
+                rows.extend(live().filter(items_t::id.eq_any(chunk)).load(conn)?);
             }
-            query = query.filter(items_t::id.eq_any(ids.clone()));
+            rows
         }
+    };
+    if rows.is_empty() {
+        return Ok(0);
     }
-    let rows: Vec<ItemRow> = query.load(conn)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
     let mut bases = items::bases_of(conn, &ids)?;
     let decisions = current_decisions(conn, &ids)?;

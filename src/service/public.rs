@@ -305,15 +305,14 @@ fn items_of(
     let offset = i64::from(page - 1) * i64::from(per_page);
     let load = |conn: &mut DbConnection| -> QueryResult<Vec<PublishedItemRow>> {
         let q = filtered!().select(PublishedItemRow::as_select());
-        let q = match query.list {
-            Some(_) => q.order(published_items::serial.asc()),
-            None => q.order((
-                diesel::dsl::sql::<diesel::sql_types::BigInt>(
-                    "CASE published_items.list WHEN 'retained' THEN 1 WHEN 'converted' THEN 2 \
-                     WHEN 'cancelled' THEN 3 ELSE 4 END",
-                ),
-                published_items::serial.asc(),
-            )),
+        // Ids run in display order within a publication (list, then 序号: see
+        // `publish::publish`), so one key orders every query and indexes can serve it.
+        // With a list and no search the (publication, list, 序号) indexes give the order; a
+        // search is read in id order straight from the full-text index's matches.
+        let q = if query.list.is_some() && terms.is_empty() {
+            q.order(published_items::serial.asc())
+        } else {
+            q.order(published_items::id.asc())
         };
         q.limit(i64::from(per_page)).offset(offset).load(conn)
     };

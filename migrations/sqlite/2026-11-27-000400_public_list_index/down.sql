@@ -1,0 +1,1 @@
+DROP INDEX published_items_list_department_idx;
