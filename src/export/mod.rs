@@ -4,8 +4,10 @@
 //!
 //! The columns of every list live once, in `columns`, and both xlsx and csv read them.
 
+pub mod charts;
 mod columns;
 pub mod csv;
+pub mod report;
 pub mod json;
 pub mod xlsx;
 
