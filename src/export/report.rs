@@ -124,30 +124,40 @@ fn round1(x: Option<f64>) -> Option<f64> {
     x.map(|x| (x * 10.0).round() / 10.0)
 }
 
-/// The figures of the summary sheet: label and value, in the order the page shows them.
-/// Shares are percentages (25.0 = 25%), cycles months, both to one decimal.
-pub fn figures(d: &Dashboard, lang: Lang) -> Vec<(&'static str, Option<f64>)> {
+/// What a figure counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unit {
+    Count,
+    /// A percentage to one decimal (25.0 = 25%).
+    Percent,
+    /// Months to one decimal.
+    Months,
+}
+
+/// The figures of the summary sheet: label, value and unit, in the order the page shows them.
+/// `None` where a share or an average is undefined (nothing to divide by).
+pub fn figures(d: &Dashboard, lang: Lang) -> Vec<(&'static str, Option<f64>, Unit)> {
     let o = &d.outcome;
     let n = |x: u32| Some(f64::from(x));
     vec![
-        (lang.pick("清理前年检事项（项）", "Annual inspections before"), n(o.inspections_before)),
-        (lang.pick("清理后年检事项（项）", "Annual inspections after"), n(o.inspections_after)),
-        (lang.pick("取消的年检事项（项）", "Inspections cancelled"), n(o.inspections_cancelled)),
-        (lang.pick("年检事项取消比例（%）", "Share of inspections cancelled (%)"), percent(o.share_cancelled)),
-        (lang.pick("清理前每年一次的年检（项）", "Once-a-year inspections before"), n(o.once_a_year_before)),
-        (lang.pick("清理后每年一次的年检（项）", "Once-a-year inspections after"), n(o.once_a_year_after)),
-        (lang.pick("清理前每年一次的比例（%）", "Share once a year before (%)"), percent(o.share_once_a_year_before)),
-        (lang.pick("清理后每年一次的比例（%）", "Share once a year after (%)"), percent(o.share_once_a_year_after)),
-        (lang.pick("清理前平均检验周期（月）", "Average cycle before (months)"), round1(o.average_cycle_before)),
-        (lang.pick("清理后平均检验周期（月）", "Average cycle after (months)"), round1(o.average_cycle_after)),
-        (lang.pick("延长检验周期（项）", "Cycles lengthened"), n(o.cycles_lengthened)),
-        (lang.pick("改为年度报告公示（项）", "Converted to annual reports"), n(o.converted_to_annual_report)),
-        (lang.pick("清理前指定培训（项）", "Designated trainings before"), n(o.trainings_before)),
-        (lang.pick("清理后指定培训（项）", "Designated trainings after"), n(o.trainings_after)),
-        (lang.pick("取消的指定培训（项）", "Trainings cancelled"), n(o.trainings_cancelled)),
-        (lang.pick("规范的指定培训（项）", "Trainings standardised"), n(o.trainings_standardised)),
-        (lang.pick("尚未决定的事项（项）", "Items not yet decided"), n(o.undecided)),
-        (lang.pick("逾期部门（个）", "Departments overdue"), n(d.overdue)),
+        (lang.pick("清理前年检事项（项）", "Annual inspections before"), n(o.inspections_before), Unit::Count),
+        (lang.pick("清理后年检事项（项）", "Annual inspections after"), n(o.inspections_after), Unit::Count),
+        (lang.pick("取消的年检事项（项）", "Inspections cancelled"), n(o.inspections_cancelled), Unit::Count),
+        (lang.pick("年检事项取消比例（%）", "Share of inspections cancelled (%)"), percent(o.share_cancelled), Unit::Percent),
+        (lang.pick("清理前每年一次的年检（项）", "Once-a-year inspections before"), n(o.once_a_year_before), Unit::Count),
+        (lang.pick("清理后每年一次的年检（项）", "Once-a-year inspections after"), n(o.once_a_year_after), Unit::Count),
+        (lang.pick("清理前每年一次的比例（%）", "Share once a year before (%)"), percent(o.share_once_a_year_before), Unit::Percent),
+        (lang.pick("清理后每年一次的比例（%）", "Share once a year after (%)"), percent(o.share_once_a_year_after), Unit::Percent),
+        (lang.pick("清理前平均检验周期（月）", "Average cycle before (months)"), round1(o.average_cycle_before), Unit::Months),
+        (lang.pick("清理后平均检验周期（月）", "Average cycle after (months)"), round1(o.average_cycle_after), Unit::Months),
+        (lang.pick("延长检验周期（项）", "Cycles lengthened"), n(o.cycles_lengthened), Unit::Count),
+        (lang.pick("改为年度报告公示（项）", "Converted to annual reports"), n(o.converted_to_annual_report), Unit::Count),
+        (lang.pick("清理前指定培训（项）", "Designated trainings before"), n(o.trainings_before), Unit::Count),
+        (lang.pick("清理后指定培训（项）", "Designated trainings after"), n(o.trainings_after), Unit::Count),
+        (lang.pick("取消的指定培训（项）", "Trainings cancelled"), n(o.trainings_cancelled), Unit::Count),
+        (lang.pick("规范的指定培训（项）", "Trainings standardised"), n(o.trainings_standardised), Unit::Count),
+        (lang.pick("尚未决定的事项（项）", "Items not yet decided"), n(o.undecided), Unit::Count),
+        (lang.pick("逾期部门（个）", "Departments overdue"), n(d.overdue), Unit::Count),
     ]
 }
 
@@ -192,7 +202,7 @@ fn summary(sheet: &mut Worksheet, d: &Dashboard, lang: Lang) -> Result<(), Expor
         &[lang.pick("指标", "Figure"), lang.pick("数值", "Value")],
         lang,
     )?;
-    for (label, value) in figures(d, lang) {
+    for (label, value, _) in figures(d, lang) {
         t.text(0, label)?;
         match value {
             Some(v) => t.number(1, v)?,

@@ -159,6 +159,14 @@ pub struct SubmissionDay {
     pub departments_cumulative: u32,
 }
 
+/// How many departments are in one state.
+#[derive(Debug, Clone, Serialize)]
+pub struct StateCount {
+    pub state: DepartmentState,
+    pub label: &'static str,
+    pub departments: u32,
+}
+
 /// Items of one kind by current decision.
 #[derive(Debug, Clone, Serialize)]
 pub struct KindLine {
@@ -194,7 +202,7 @@ pub struct Dashboard {
     pub computed_at: NaiveDateTime,
     pub departments: Vec<DepartmentLine>,
     /// Departments per state, in [`DepartmentState::ALL`] order.
-    pub states: Vec<(DepartmentState, u32)>,
+    pub states: Vec<StateCount>,
     pub overdue: u32,
     pub kinds: Vec<KindLine>,
     pub outcome: Outcome,
@@ -489,7 +497,11 @@ pub fn compute_at(
     }
     let states = DepartmentState::ALL
         .iter()
-        .map(|s| (*s, lines.iter().filter(|l| l.state == *s).count() as u32))
+        .map(|s| StateCount {
+            state: *s,
+            label: s.label(lang),
+            departments: lines.iter().filter(|l| l.state == *s).count() as u32,
+        })
         .collect();
 
     Ok(Some(Dashboard {
