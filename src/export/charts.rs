@@ -7,6 +7,8 @@
 //! attributes only), so the charts pass the CSP when served as `image/svg+xml`.
 
 use plotters::coord::Shift;
+use plotters::coord::ranged1d::SegmentedCoord;
+use plotters::coord::types::RangedCoordu32;
 use plotters::prelude::*;
 
 use crate::domain::Lang;
@@ -108,8 +110,15 @@ pub fn outcome_rows(d: &Dashboard, lang: Lang) -> Vec<(&'static str, u32, u32)> 
     ]
 }
 
+/// Headroom above the tallest bar, so the legend in the upper right does not cover it.
 fn y_top(max: u32) -> u32 {
-    max.max(1) + max.max(4) / 4
+    max.max(2) * 3 / 2 + 1
+}
+
+/// `n` category slots (at least two: plotters cannot map a range of one value). It reads an
+/// integer range as inclusive of its end when it segments it, so `0..n - 1` gives exactly `n`.
+fn segments(n: u32) -> SegmentedCoord<RangedCoordu32> {
+    (0..n.max(2) - 1).into_segmented()
 }
 
 fn outcome(root: &DrawingArea<SVGBackend, Shift>, d: &Dashboard, lang: Lang) -> Result<(), ChartError> {
@@ -121,7 +130,7 @@ fn outcome(root: &DrawingArea<SVGBackend, Shift>, d: &Dashboard, lang: Lang) -> 
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(44)
-        .build_cartesian_2d((0..n).into_segmented(), 0..y_top(max))
+        .build_cartesian_2d(segments(n), 0..y_top(max))
         .map_err(err)?;
     let labels: Vec<&str> = rows.iter().map(|r| r.0).collect();
     chart
@@ -171,7 +180,7 @@ fn departments(
         .margin(12)
         .x_label_area_size(44)
         .y_label_area_size(44)
-        .build_cartesian_2d((0..n).into_segmented(), 0..y_top(max))
+        .build_cartesian_2d(segments(n), 0..y_top(max))
         .map_err(err)?;
     // Short labels under the bars: the department's short code; the table names them.
     let labels: Vec<&str> = d.departments.iter().map(|l| l.code.as_str()).collect();
@@ -223,7 +232,7 @@ fn submissions(
         .margin(12)
         .x_label_area_size(36)
         .y_label_area_size(44)
-        .build_cartesian_2d((0..n).into_segmented(), 0..y_top(max))
+        .build_cartesian_2d(segments(n), 0..y_top(max))
         .map_err(err)?;
     let labels: Vec<String> = days.iter().map(|s| s.date.format("%m-%d").to_string()).collect();
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
@@ -260,6 +269,16 @@ fn submissions(
         .map_err(err)?
         .label(lang.pick("累计已报送部门", "departments submitted so far"))
         .legend(|(x, y)| PathElement::new([(x, y), (x + 12, y)], AFTER.stroke_width(3)));
+    // Points too: a line of one day would not show.
+    chart
+        .draw_series(days.iter().enumerate().map(|(i, s)| {
+            Circle::new(
+                (SegmentValue::CenterOf(i as u32), s.departments_cumulative),
+                5,
+                AFTER.filled(),
+            )
+        }))
+        .map_err(err)?;
     legend(&mut chart)
 }
 
