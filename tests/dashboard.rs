@@ -175,14 +175,22 @@ fn the_figures_of_a_small_round_match_the_hand_count() {
         assert_eq!(o.cycles_lengthened, 1, "{b}");
         assert_eq!(o.converted_to_annual_report, 1, "{b}");
         assert_eq!((o.trainings_before, o.trainings_after), (3, 2), "{b}");
-        assert_eq!((o.trainings_cancelled, o.trainings_standardised), (1, 1), "{b}");
+        assert_eq!(
+            (o.trainings_cancelled, o.trainings_standardised),
+            (1, 1),
+            "{b}"
+        );
         assert_eq!(o.undecided, 4, "{b}");
 
         let state = |id: i64| d.departments.iter().find(|l| l.id == id).unwrap();
         assert_eq!(state(app.dept_a).state, DepartmentState::Clean, "{b}");
         assert_eq!(state(app.dept_b).state, DepartmentState::WithErrors, "{b}");
         assert_eq!(state(app.dept_b).items_with_errors, 1, "{b}");
-        assert_eq!(state(round.dept_c).state, DepartmentState::NotSubmitted, "{b}");
+        assert_eq!(
+            state(round.dept_c).state,
+            DepartmentState::NotSubmitted,
+            "{b}"
+        );
         assert!(!state(app.dept_a).overdue && state(app.dept_b).overdue);
         assert_eq!(d.overdue, 2, "{b}");
         // Inspections by decision: retain, cancel, extend, convert, standardise, undecided.
@@ -251,10 +259,12 @@ fn xlsx(bytes: &[u8]) -> Xlsx<std::io::Cursor<Vec<u8>>> {
 }
 
 fn number_after(range: &calamine::Range<Data>, label: &str) -> Option<f64> {
-    range.rows().find_map(|row| match (row.first(), row.get(1)) {
-        (Some(Data::String(s)), Some(Data::Float(n))) if s == label => Some(*n),
-        _ => None,
-    })
+    range
+        .rows()
+        .find_map(|row| match (row.first(), row.get(1)) {
+            (Some(Data::String(s)), Some(Data::Float(n))) if s == label => Some(*n),
+            _ => None,
+        })
 }
 
 fn assert_report(bytes: &[u8], backend: &str) {
@@ -285,13 +295,13 @@ fn assert_report(bytes: &[u8], backend: &str) {
     assert_eq!(n("规范的指定培训（项）"), Some(1.0), "{backend}");
 
     let deps = wb.worksheet_range("各部门情况").unwrap();
-    assert_eq!(deps.height(), 2 + 3, "{backend}: title, header, three departments");
+    assert_eq!(
+        deps.height(),
+        2 + 3,
+        "{backend}: title, header, three departments"
+    );
     let cancelled = wb.worksheet_range("取消的事项").unwrap();
-    let names: Vec<String> = cancelled
-        .rows()
-        .skip(2)
-        .map(|r| r[2].to_string())
-        .collect();
+    let names: Vec<String> = cancelled.rows().skip(2).map(|r| r[2].to_string()).collect();
     assert_eq!(names, ["a3", "b3"], "{backend}");
 
     let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
@@ -391,7 +401,10 @@ fn the_page_shows_charts_with_their_tables_to_reviewers_only() {
             assert_eq!(res.content_type(), Some(ContentType::SVG));
             let svg = res.into_string().unwrap();
             assert!(svg.contains("<svg") && svg.contains("<text"), "{chart}");
-            assert!(!svg.contains("style="), "{chart}: presentation attributes only");
+            assert!(
+                !svg.contains("style="),
+                "{chart}: presentation attributes only"
+            );
         }
         let outcome_svg = with_cookie(
             app.client
@@ -406,7 +419,10 @@ fn the_page_shows_charts_with_their_tables_to_reviewers_only() {
         assert!(html.contains("<caption>清理前后对比</caption>"));
         assert!(html.contains("<th scope=\"row\">年检事项</th><td>7</td><td>5</td>"));
         assert!(html.contains("26.4"), "the average cycle after");
-        assert!(html.contains("“清理前”指各部门报送时的情况"), "the definitions");
+        assert!(
+            html.contains("“清理前”指各部门报送时的情况"),
+            "the definitions"
+        );
         assert!(html.contains("tag-red"), "overdue departments stand out");
 
         let res = with_cookie(app.client.get(format!("{path}?lang=en")), &reviewer).dispatch();
@@ -460,7 +476,10 @@ fn reminders_list_the_departments_to_chase_with_their_contacts() {
             .collect();
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0][1], "济南市市场监督管理局");
-        assert_eq!(rows[0][6..], ["王芳", "0531-86001234", "wangfang@example.cn"]);
+        assert_eq!(
+            rows[0][6..],
+            ["王芳", "0531-86001234", "wangfang@example.cn"]
+        );
         assert_eq!(rows[1][1], "青岛市交通运输局");
 
         let submitter = app.sign_in(Persona::SubmitterB);

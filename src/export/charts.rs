@@ -57,7 +57,10 @@ impl Chart {
     pub fn title(self, lang: Lang) -> &'static str {
         match self {
             Chart::Outcome => lang.pick("清理前后对比", "Before and after"),
-            Chart::Departments => lang.pick("各部门事项及处理决定", "Items of each department by decision"),
+            Chart::Departments => lang.pick(
+                "各部门事项及处理决定",
+                "Items of each department by decision",
+            ),
             Chart::Submissions => lang.pick("报送进度", "Submissions over time"),
         }
     }
@@ -121,7 +124,11 @@ fn segments(n: u32) -> SegmentedCoord<RangedCoordu32> {
     (0..n.max(2) - 1).into_segmented()
 }
 
-fn outcome(root: &DrawingArea<SVGBackend, Shift>, d: &Dashboard, lang: Lang) -> Result<(), ChartError> {
+fn outcome(
+    root: &DrawingArea<SVGBackend, Shift>,
+    d: &Dashboard,
+    lang: Lang,
+) -> Result<(), ChartError> {
     let rows = outcome_rows(d, lang);
     let max = rows.iter().map(|r| r.1.max(r.2)).max().unwrap_or(0);
     let n = rows.len() as u32;
@@ -200,7 +207,10 @@ fn departments(
                 let mut bar = Rectangle::new(
                     [
                         (SegmentValue::Exact(i as u32), below),
-                        (SegmentValue::Exact(i as u32 + 1), below + l.by_decision[column]),
+                        (
+                            SegmentValue::Exact(i as u32 + 1),
+                            below + l.by_decision[column],
+                        ),
                     ],
                     colour.filled(),
                 );
@@ -234,7 +244,10 @@ fn submissions(
         .y_label_area_size(44)
         .build_cartesian_2d(segments(n), 0..y_top(max))
         .map_err(err)?;
-    let labels: Vec<String> = days.iter().map(|s| s.date.format("%m-%d").to_string()).collect();
+    let labels: Vec<String> = days
+        .iter()
+        .map(|s| s.date.format("%m-%d").to_string())
+        .collect();
     let label_refs: Vec<&str> = labels.iter().map(String::as_str).collect();
     chart
         .configure_mesh()
@@ -289,7 +302,9 @@ fn segment_label(v: &SegmentValue<u32>, labels: &[&str]) -> String {
     }
 }
 
-fn legend<'a, X, Y>(chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>) -> Result<(), ChartError>
+fn legend<'a, X, Y>(
+    chart: &mut ChartContext<'a, SVGBackend<'a>, Cartesian2d<X, Y>>,
+) -> Result<(), ChartError>
 where
     X: Ranged,
     Y: Ranged,

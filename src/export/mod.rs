@@ -7,8 +7,8 @@
 pub mod charts;
 mod columns;
 pub mod csv;
-pub mod report;
 pub mod json;
+pub mod report;
 pub mod xlsx;
 
 use chrono::{Datelike, NaiveDate};

@@ -113,7 +113,11 @@ impl<'a> Table<'a> {
 }
 
 fn yes_no(b: bool, lang: Lang) -> &'static str {
-    if b { lang.pick("是", "yes") } else { lang.pick("否", "no") }
+    if b {
+        lang.pick("是", "yes")
+    } else {
+        lang.pick("否", "no")
+    }
 }
 
 fn percent(share: Option<f64>) -> Option<f64> {
@@ -140,24 +144,105 @@ pub fn figures(d: &Dashboard, lang: Lang) -> Vec<(&'static str, Option<f64>, Uni
     let o = &d.outcome;
     let n = |x: u32| Some(f64::from(x));
     vec![
-        (lang.pick("清理前年检事项（项）", "Annual inspections before"), n(o.inspections_before), Unit::Count),
-        (lang.pick("清理后年检事项（项）", "Annual inspections after"), n(o.inspections_after), Unit::Count),
-        (lang.pick("取消的年检事项（项）", "Inspections cancelled"), n(o.inspections_cancelled), Unit::Count),
-        (lang.pick("年检事项取消比例（%）", "Share of inspections cancelled (%)"), percent(o.share_cancelled), Unit::Percent),
-        (lang.pick("清理前每年一次的年检（项）", "Once-a-year inspections before"), n(o.once_a_year_before), Unit::Count),
-        (lang.pick("清理后每年一次的年检（项）", "Once-a-year inspections after"), n(o.once_a_year_after), Unit::Count),
-        (lang.pick("清理前每年一次的比例（%）", "Share once a year before (%)"), percent(o.share_once_a_year_before), Unit::Percent),
-        (lang.pick("清理后每年一次的比例（%）", "Share once a year after (%)"), percent(o.share_once_a_year_after), Unit::Percent),
-        (lang.pick("清理前平均检验周期（月）", "Average cycle before (months)"), round1(o.average_cycle_before), Unit::Months),
-        (lang.pick("清理后平均检验周期（月）", "Average cycle after (months)"), round1(o.average_cycle_after), Unit::Months),
-        (lang.pick("延长检验周期（项）", "Cycles lengthened"), n(o.cycles_lengthened), Unit::Count),
-        (lang.pick("改为年度报告公示（项）", "Converted to annual reports"), n(o.converted_to_annual_report), Unit::Count),
-        (lang.pick("清理前指定培训（项）", "Designated trainings before"), n(o.trainings_before), Unit::Count),
-        (lang.pick("清理后指定培训（项）", "Designated trainings after"), n(o.trainings_after), Unit::Count),
-        (lang.pick("取消的指定培训（项）", "Trainings cancelled"), n(o.trainings_cancelled), Unit::Count),
-        (lang.pick("规范的指定培训（项）", "Trainings standardised"), n(o.trainings_standardised), Unit::Count),
-        (lang.pick("尚未决定的事项（项）", "Items not yet decided"), n(o.undecided), Unit::Count),
-        (lang.pick("逾期部门（个）", "Departments overdue"), n(d.overdue), Unit::Count),
+        (
+            lang.pick("清理前年检事项（项）", "Annual inspections before"),
+            n(o.inspections_before),
+            Unit::Count,
+        ),
+        (
+            lang.pick("清理后年检事项（项）", "Annual inspections after"),
+            n(o.inspections_after),
+            Unit::Count,
+        ),
+        (
+            lang.pick("取消的年检事项（项）", "Inspections cancelled"),
+            n(o.inspections_cancelled),
+            Unit::Count,
+        ),
+        (
+            lang.pick(
+                "年检事项取消比例（%）",
+                "Share of inspections cancelled (%)",
+            ),
+            percent(o.share_cancelled),
+            Unit::Percent,
+        ),
+        (
+            lang.pick(
+                "清理前每年一次的年检（项）",
+                "Once-a-year inspections before",
+            ),
+            n(o.once_a_year_before),
+            Unit::Count,
+        ),
+        (
+            lang.pick(
+                "清理后每年一次的年检（项）",
+                "Once-a-year inspections after",
+            ),
+            n(o.once_a_year_after),
+            Unit::Count,
+        ),
+        (
+            lang.pick("清理前每年一次的比例（%）", "Share once a year before (%)"),
+            percent(o.share_once_a_year_before),
+            Unit::Percent,
+        ),
+        (
+            lang.pick("清理后每年一次的比例（%）", "Share once a year after (%)"),
+            percent(o.share_once_a_year_after),
+            Unit::Percent,
+        ),
+        (
+            lang.pick("清理前平均检验周期（月）", "Average cycle before (months)"),
+            round1(o.average_cycle_before),
+            Unit::Months,
+        ),
+        (
+            lang.pick("清理后平均检验周期（月）", "Average cycle after (months)"),
+            round1(o.average_cycle_after),
+            Unit::Months,
+        ),
+        (
+            lang.pick("延长检验周期（项）", "Cycles lengthened"),
+            n(o.cycles_lengthened),
+            Unit::Count,
+        ),
+        (
+            lang.pick("改为年度报告公示（项）", "Converted to annual reports"),
+            n(o.converted_to_annual_report),
+            Unit::Count,
+        ),
+        (
+            lang.pick("清理前指定培训（项）", "Designated trainings before"),
+            n(o.trainings_before),
+            Unit::Count,
+        ),
+        (
+            lang.pick("清理后指定培训（项）", "Designated trainings after"),
+            n(o.trainings_after),
+            Unit::Count,
+        ),
+        (
+            lang.pick("取消的指定培训（项）", "Trainings cancelled"),
+            n(o.trainings_cancelled),
+            Unit::Count,
+        ),
+        (
+            lang.pick("规范的指定培训（项）", "Trainings standardised"),
+            n(o.trainings_standardised),
+            Unit::Count,
+        ),
+        (
+            lang.pick("尚未决定的事项（项）", "Items not yet decided"),
+            n(o.undecided),
+            Unit::Count,
+        ),
+        (
+            lang.pick("逾期部门（个）", "Departments overdue"),
+            n(d.overdue),
+            Unit::Count,
+        ),
     ]
 }
 
@@ -305,7 +390,9 @@ fn departments(sheet: &mut Worksheet, d: &Dashboard, lang: Lang) -> Result<(), E
     let last = t.finish()?;
     if last >= 2 {
         let mut chart = Chart::new(ChartType::ColumnStacked);
-        chart.title().set_name(charts::Chart::Departments.title(lang));
+        chart
+            .title()
+            .set_name(charts::Chart::Departments.title(lang));
         for c in 0..DECISION_COLUMNS as u16 {
             let col = DECISION_FIRST_COL + c;
             chart
@@ -319,11 +406,20 @@ fn departments(sheet: &mut Worksheet, d: &Dashboard, lang: Lang) -> Result<(), E
     Ok(())
 }
 
-fn list_sheet(sheet: &mut Worksheet, d: &Dashboard, list: List, lang: Lang) -> Result<(), ExportError> {
+fn list_sheet(
+    sheet: &mut Worksheet,
+    d: &Dashboard,
+    list: List,
+    lang: Lang,
+) -> Result<(), ExportError> {
     sheet.set_name(sheet_name(list, lang))?;
     let title = match lang {
         Lang::Zh => format!("{}{}（按当前决定）", d.region_name, list.zh()),
-        Lang::En => format!("{}: {} (current decisions)", d.region_name, capitalise(list.en())),
+        Lang::En => format!(
+            "{}: {} (current decisions)",
+            d.region_name,
+            capitalise(list.en())
+        ),
     };
     let headers = [
         lang.pick("序号", "No."),
@@ -384,7 +480,12 @@ fn reminder_headers(lang: Lang) -> [&'static str; 9] {
     ]
 }
 
-fn reminder_row(t: &mut Table<'_>, i: usize, l: &DepartmentLine, lang: Lang) -> Result<(), ExportError> {
+fn reminder_row(
+    t: &mut Table<'_>,
+    i: usize,
+    l: &DepartmentLine,
+    lang: Lang,
+) -> Result<(), ExportError> {
     t.number(0, i as f64 + 1.0)?;
     t.text(1, &l.name)?;
     t.text(2, &l.region)?;

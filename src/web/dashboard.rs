@@ -33,7 +33,12 @@ fn v<T: Serialize>(x: T) -> Value {
 }
 
 /// The dashboard of a round as the reviewer sees it; `None` outside the reviewer's reach.
-async fn load(db: &Db, who: &Reviewer, round: i64, lang: Lang) -> Result<Option<Dashboard>, AppError> {
+async fn load(
+    db: &Db,
+    who: &Reviewer,
+    round: i64,
+    lang: Lang,
+) -> Result<Option<Dashboard>, AppError> {
     let scope = who.scope();
     Ok(db
         .run(move |c| dashboard::compute(c, &scope, round, lang).map_err(DbError::from))
@@ -87,8 +92,15 @@ async fn page(cx: PageContext, who: Reviewer, db: &State<Db>, round: i64) -> Pag
         .into_iter()
         .map(|(label, before, after)| context! { label => label, before => before, after => after })
         .collect();
-    let decision_labels: Vec<&str> = (0..DECISION_COLUMNS).map(|c| decision_label(c, lang)).collect();
-    let title = format!("{}{}{}", cx.t("dashboard.title"), cx.t("p.colon"), d.round_name);
+    let decision_labels: Vec<&str> = (0..DECISION_COLUMNS)
+        .map(|c| decision_label(c, lang))
+        .collect();
+    let title = format!(
+        "{}{}{}",
+        cx.t("dashboard.title"),
+        cx.t("p.colon"),
+        d.round_name
+    );
     cx.render(
         "office_dashboard.html",
         &title,
@@ -153,7 +165,12 @@ async fn reminders_page(cx: PageContext, who: Reviewer, db: &State<Db>, round: i
         Err(e) => return page_failure(&cx, e),
     };
     let reminders: Vec<&dashboard::DepartmentLine> = d.reminders().collect();
-    let title = format!("{}{}{}", cx.t("reminders.title"), cx.t("p.colon"), d.round_name);
+    let title = format!(
+        "{}{}{}",
+        cx.t("reminders.title"),
+        cx.t("p.colon"),
+        d.round_name
+    );
     cx.render(
         "office_reminders.html",
         &title,
@@ -200,7 +217,12 @@ async fn workbook(
 }
 
 #[get("/rounds/<round>/reminders.xlsx")]
-async fn reminders_xlsx(who: Reviewer, db: &State<Db>, lang: Lang, round: i64) -> ApiResult<Download> {
+async fn reminders_xlsx(
+    who: Reviewer,
+    db: &State<Db>,
+    lang: Lang,
+    round: i64,
+) -> ApiResult<Download> {
     workbook(db, &who, round, lang, true).await
 }
 
@@ -210,7 +232,12 @@ async fn api_report(who: Reviewer, db: &State<Db>, lang: Lang, round: i64) -> Ap
 }
 
 #[get("/api/v1/rounds/<round>/dashboard")]
-async fn api_dashboard(who: Reviewer, db: &State<Db>, lang: Lang, round: i64) -> ApiResult<Json<Dashboard>> {
+async fn api_dashboard(
+    who: Reviewer,
+    db: &State<Db>,
+    lang: Lang,
+    round: i64,
+) -> ApiResult<Json<Dashboard>> {
     load(db, &who, round, lang)
         .await?
         .map(Json)
