@@ -294,6 +294,33 @@ fn assert_report(bytes: &[u8], backend: &str) {
     assert_eq!(n("改为年度报告公示（项）"), Some(1.0), "{backend}");
     assert_eq!(n("规范的指定培训（项）"), Some(1.0), "{backend}");
 
+    // Items by kind and decision: retain, cancel, extend, convert, standardise, undecided, total.
+    let kind_row = |kind: &str| -> Vec<f64> {
+        summary
+            .rows()
+            .find(|r| r[0].to_string() == kind && matches!(r.get(7), Some(Data::Float(_))))
+            .map(|r| {
+                r[1..8]
+                    .iter()
+                    .map(|c| match c {
+                        Data::Float(n) => *n,
+                        _ => -1.0,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        kind_row("年检"),
+        [1.0, 1.0, 1.0, 1.0, 0.0, 3.0, 7.0],
+        "{backend}"
+    );
+    assert_eq!(
+        kind_row("指定培训"),
+        [0.0, 1.0, 0.0, 0.0, 1.0, 1.0, 3.0],
+        "{backend}"
+    );
+
     let deps = wb.worksheet_range("各部门情况").unwrap();
     assert_eq!(
         deps.height(),
@@ -522,6 +549,30 @@ fn nianjian_report_writes_the_workbook() {
     );
     assert!(String::from_utf8_lossy(&done.stdout).contains("7 → 5"));
     assert_report(&std::fs::read(&out).unwrap(), "cli");
+
+    let english = std::process::Command::new(env!("CARGO_BIN_EXE_nianjian"))
+        .current_dir(dir.path())
+        .env_remove("NIANJIAN_CONFIG")
+        .env("DATABASE_URL", &url)
+        .env("NIANJIAN_LOG", "error")
+        .args([
+            "report",
+            "--round",
+            &round.id.to_string(),
+            "--lang",
+            "en",
+            "-o",
+            "en.xlsx",
+        ])
+        .output()
+        .unwrap();
+    assert!(english.status.success());
+    let mut wb = xlsx(&std::fs::read(dir.path().join("en.xlsx")).unwrap());
+    let summary = wb.worksheet_range("Summary").unwrap();
+    assert_eq!(
+        number_after(&summary, "Annual inspections after"),
+        Some(5.0)
+    );
 
     let missing = run("999999");
     assert_eq!(missing.status.code(), Some(1));

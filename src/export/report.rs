@@ -324,11 +324,38 @@ fn summary(sheet: &mut Worksheet, d: &Dashboard, lang: Lang) -> Result<(), Expor
         t.next_row();
     }
     let last = t.row - 1;
+    t.next_row();
+
+    // Items by kind and current decision.
+    let header = header_format();
+    t.sheet
+        .write_string_with_format(t.row, 0, lang.pick("事项类型", "Kind"), &header)?;
+    for c in 0..DECISION_COLUMNS {
+        t.sheet
+            .write_string_with_format(t.row, 1 + c as u16, decision_label(c, lang), &header)?;
+    }
+    t.sheet.write_string_with_format(
+        t.row,
+        1 + DECISION_COLUMNS as u16,
+        lang.pick("合计", "Total"),
+        &header,
+    )?;
+    t.next_row();
+    for k in &d.kinds {
+        t.text(0, k.label)?;
+        for (c, n) in k.by_decision.iter().enumerate() {
+            t.number(1 + c as u16, f64::from(*n))?;
+        }
+        t.number(1 + DECISION_COLUMNS as u16, f64::from(k.total))?;
+        t.next_row();
+    }
     let chart_row = t.row + 1;
     t.finish()?;
     // Column B holds the long definitions; keep it readable.
     sheet.set_column_width(1, 60)?;
-    sheet.set_column_width(2, 12)?;
+    for c in 2..=DECISION_COLUMNS as u16 + 1 {
+        sheet.set_column_width(c, 14)?;
+    }
 
     let mut chart = Chart::new(ChartType::Column);
     chart.title().set_name(charts::Chart::Outcome.title(lang));
