@@ -203,6 +203,17 @@ fn the_figures_of_a_small_round_match_the_hand_count() {
         let reminded: Vec<&str> = d.reminders().map(|l| l.code.as_str()).collect();
         assert_eq!(reminded, ["C", "B"], "{b}: by region, then code");
 
+        // Before the deadline nobody is overdue, whatever their state.
+        let before = chrono::NaiveDate::from_ymd_opt(2017, 4, 1)
+            .unwrap()
+            .and_hms_opt(0, 0, 0)
+            .unwrap();
+        let early = dashboard::compute_at(&mut conn, &Scope::All, round.id, Lang::Zh, before)
+            .unwrap()
+            .unwrap();
+        assert!(!early.deadline_passed && early.overdue == 0, "{b}");
+        assert_eq!(early.reminders().count(), 2, "{b}: still to remind");
+
         // Once everything of A is decided, A is "decided".
         drop(conn);
         decide(&app, round.id, "a5", Disposition::Retain, None);

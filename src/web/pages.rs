@@ -602,7 +602,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("dashboard.counted", "对比项", "Counted"),
     ("dashboard.before", "清理前", "Before"),
     ("dashboard.after", "清理后", "After"),
-    ("dashboard.all_of", "全部", "All "),
+    ("dashboard.all_of", "全部", "All: "),
     ("dashboard.date", "日期", "Date"),
     (
         "dashboard.uploads",
