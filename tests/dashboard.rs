@@ -309,7 +309,10 @@ fn assert_report(bytes: &[u8], backend: &str) {
     let kind_row = |kind: &str| -> Vec<f64> {
         summary
             .rows()
-            .find(|r| r[0].to_string() == kind && matches!(r.get(7), Some(Data::Float(_))))
+            .find(|r| {
+                matches!(&r[0], Data::String(s) if s == kind)
+                    && matches!(r.get(7), Some(Data::Float(_)))
+            })
             .map(|r| {
                 r[1..8]
                     .iter()
