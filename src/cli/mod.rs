@@ -10,6 +10,7 @@ pub mod demo;
 mod import;
 
 use crate::config::{self, Settings};
+use crate::db::scope::Scope;
 use crate::db::{Db, audit, users, write_transaction};
 use crate::domain::Lang;
 
@@ -71,12 +72,14 @@ pub enum Command {
         #[arg(short = 'o', long = "output")]
         output: Option<PathBuf>,
     },
-    /// The report upward of a round.
+    /// The report upward of a round: figures, departments, the four lists, charts (xlsx).
     Report {
         #[arg(long)]
         round: i64,
         #[arg(short = 'o', long = "output")]
         output: PathBuf,
+        #[arg(long, default_value = "zh")]
+        lang: String,
     },
     /// Manage users.
     User {
@@ -257,7 +260,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             output,
         } => import::export(&publication, &format, output, Lang::Zh),
-        Command::Report { .. } => not_built("report"),
+        Command::Report {
+            round,
+            output,
+            lang,
+        } => report(round, &output, parse_lang(&lang)?),
         Command::User { command } => user(command),
         Command::Region { command } => admin::region(&open_db()?.2, command),
         Command::Department { command } => admin::department(&open_db()?.2, command),
@@ -265,6 +272,35 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Backup { .. } => not_built("backup"),
         Command::Restore { .. } => not_built("restore"),
     }
+}
+
+/// Writes the report upward of a round over the whole region (the operator's scope).
+/// Exit 1 when there is no such round.
+fn report(round: i64, output: &std::path::Path, lang: Lang) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let (_, _, db) = open_db()?;
+    let mut conn = db.conn()?;
+    let Some(d) = crate::service::dashboard::compute(&mut conn, &Scope::All, round, lang)? else {
+        eprintln!("未找到清理批次 (no such round): {round}");
+        return Ok(ExitCode::from(1));
+    };
+    let bytes = crate::export::report::write(&d, lang).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(parent) = output.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    std::fs::write(output, &bytes)
+        .with_context(|| format!("无法写入 (cannot write) {}", output.display()))?;
+    let o = &d.outcome;
+    println!(
+        "已写出进展情况报告 (report written): {}  年检 (inspections) {} → {}，指定培训 (trainings) {} → {}，未决定 (undecided) {}",
+        output.display(),
+        o.inspections_before,
+        o.inspections_after,
+        o.trainings_before,
+        o.trainings_after,
+        o.undecided
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn serve() -> anyhow::Result<ExitCode> {

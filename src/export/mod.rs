@@ -4,9 +4,11 @@
 //!
 //! The columns of every list live once, in `columns`, and both xlsx and csv read them.
 
+pub mod charts;
 mod columns;
 pub mod csv;
 pub mod json;
+pub mod report;
 pub mod xlsx;
 
 use chrono::{Datelike, NaiveDate};

@@ -44,8 +44,8 @@ const PADDING: f64 = 2.0;
 const MAX_SHEET_NAME: usize = 31;
 
 /// The source named on every export (DESIGN.md §1.5).
-const SOURCE_ZH: &str = "推进政府职能转变领导小组办公室";
-const SOURCE_EN: &str = "Leading Group Office for Transforming Government Functions";
+pub(crate) const SOURCE_ZH: &str = "推进政府职能转变领导小组办公室";
+pub(crate) const SOURCE_EN: &str = "Leading Group Office for Transforming Government Functions";
 
 /// The sheet name of a list: its label, shortened where Excel's 31 characters demand it.
 pub fn sheet_name(list: List, lang: Lang) -> String {
@@ -68,7 +68,7 @@ pub fn notes_sheet_name(lang: Lang) -> &'static str {
 }
 
 /// Leaves out what Excel refuses in a sheet name and cuts it to 31 characters.
-fn safe_sheet_name(name: &str) -> String {
+pub(crate) fn safe_sheet_name(name: &str) -> String {
     name.chars()
         .filter(|c| !r"[]:*?/\".contains(*c) && !c.is_control())
         .take(MAX_SHEET_NAME)
@@ -93,11 +93,33 @@ pub fn list_title(p: &Publication, list: List, lang: Lang) -> String {
     }
 }
 
-fn capitalise(s: &str) -> String {
+pub(crate) fn capitalise(s: &str) -> String {
     let mut chars = s.chars();
     chars.next().map_or_else(String::new, |first| {
         first.to_uppercase().chain(chars).collect::<String>()
     })
+}
+
+/// The merged title row of a sheet: bold, 16 points, centred.
+pub(crate) fn title_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_font_size(16)
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_text_wrap()
+}
+
+/// A header cell: bordered, bold, centred on grey.
+pub(crate) fn header_format() -> Format {
+    Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin)
+        .set_bold()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_background_color("#D9D9D9")
 }
 
 /// The formats of a workbook, made once.
@@ -120,19 +142,8 @@ impl Formats {
         // Top-aligned: a text taller than the tallest row still shows its beginning.
         let cell = Format::new().set_text_wrap().set_align(FormatAlign::Top);
         Formats {
-            title: Format::new()
-                .set_bold()
-                .set_font_size(16)
-                .set_align(FormatAlign::Center)
-                .set_align(FormatAlign::VerticalCenter)
-                .set_text_wrap(),
-            header: cell
-                .clone()
-                .set_border(FormatBorder::Thin)
-                .set_bold()
-                .set_align(FormatAlign::Center)
-                .set_align(FormatAlign::VerticalCenter)
-                .set_background_color("#D9D9D9"),
+            title: title_format(),
+            header: header_format(),
             default: cell.clone(),
             center: cell.set_align(FormatAlign::Center),
             borders: ConditionalFormatFormula::new()
@@ -367,7 +378,7 @@ fn fit_owned(text: String) -> String {
 }
 
 /// A4 landscape, one page wide, narrow margins, page numbers in the footer.
-fn print_setup(sheet: &mut Worksheet, lang: Lang) {
+pub(crate) fn print_setup(sheet: &mut Worksheet, lang: Lang) {
     sheet
         .set_paper_size(9)
         .set_landscape()

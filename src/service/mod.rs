@@ -3,6 +3,7 @@
 
 pub mod admin;
 pub mod consultation;
+pub mod dashboard;
 pub mod decisions;
 pub mod documents;
 pub mod findings;

@@ -7,6 +7,7 @@ pub mod api_import;
 pub mod api_public;
 pub mod api_review;
 pub mod auth;
+pub mod dashboard;
 pub mod error;
 pub mod office;
 pub mod pages;
@@ -150,6 +151,7 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", public_pages::routes())
         .mount("/", admin::routes())
         .mount("/", office::routes())
+        .mount("/", dashboard::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
             "/api",

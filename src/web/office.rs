@@ -153,7 +153,7 @@ async fn rounds(cx: PageContext, who: Principal, db: &State<Db>) -> Page {
     cx.render(
         "office_rounds.html",
         &cx.t("office.rounds.title"),
-        context! { rounds => v(&rounds), submissions => submitted },
+        context! { rounds => v(&rounds), submissions => submitted, can_review => who.can_review() },
     )
 }
 
