@@ -5,6 +5,7 @@
 //! The columns of every list live once, in `columns`, and both xlsx and csv read them.
 
 mod columns;
+pub mod comments;
 pub mod csv;
 pub mod json;
 pub mod xlsx;
