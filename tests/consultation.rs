@@ -132,10 +132,7 @@ fn simple(text: &str) -> Value {
 }
 
 fn count(app: &TestApp) -> i64 {
-    comments::table
-        .count()
-        .get_result(&mut app.conn())
-        .unwrap()
+    comments::table.count().get_result(&mut app.conn()).unwrap()
 }
 
 /// (id, state, reason) of every comment: compare before and after to prove nothing changed.
@@ -179,7 +176,10 @@ fn comments_are_taken_only_while_the_window_is_open() {
                 &rev,
             )
             .header(ContentType::JSON)
-            .body(json!({"summaries": {items[2].to_string(): "收到一条意见，赞成保留。"}}).to_string())
+            .body(
+                json!({"summaries": {items[2].to_string(): "收到一条意见，赞成保留。"}})
+                    .to_string(),
+            )
             .dispatch(),
         );
         assert_eq!(status, Status::Ok, "{body}");
@@ -197,14 +197,38 @@ fn bad_comments_are_refused_with_the_field_and_lengths_count_characters() {
         open(&app, &rev, round, &items, -1, 2);
         let item = items[0];
         let (s, b) = comment(&app, addr(1), item, json!({"stance": "maybe", "body": "x"}));
-        assert_eq!((s, b["error"]["code"].as_str()), (Status::UnprocessableEntity, Some("bad_stance")));
-        let (s, b) = comment(&app, addr(2), item, json!({"stance": "support", "body": "  "}));
-        assert_eq!((s, b["error"]["code"].as_str()), (Status::UnprocessableEntity, Some("body_required")));
-        let (s, b) = comment(&app, addr(3), item, json!({"stance": "support", "body": "意".repeat(2001)}));
-        assert_eq!((s, b["error"]["code"].as_str()), (Status::UnprocessableEntity, Some("body_too_long")));
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (Status::UnprocessableEntity, Some("bad_stance"))
+        );
+        let (s, b) = comment(
+            &app,
+            addr(2),
+            item,
+            json!({"stance": "support", "body": "  "}),
+        );
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (Status::UnprocessableEntity, Some("body_required"))
+        );
+        let (s, b) = comment(
+            &app,
+            addr(3),
+            item,
+            json!({"stance": "support", "body": "意".repeat(2001)}),
+        );
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (Status::UnprocessableEntity, Some("body_too_long"))
+        );
         assert_eq!(count(&app), 0);
         // 2,000 Chinese characters are 6,000 bytes, and within the limit.
-        let (s, b) = comment(&app, addr(4), item, json!({"stance": "support", "body": "意".repeat(2000)}));
+        let (s, b) = comment(
+            &app,
+            addr(4),
+            item,
+            json!({"stance": "support", "body": "意".repeat(2000)}),
+        );
         assert_eq!(s, Status::Accepted, "{b}");
         assert_eq!(count(&app), 1);
     }
@@ -271,7 +295,10 @@ fn a_thousand_comments_from_one_address_are_cut_off_and_others_still_get_through
         let (status, body) = comment(&app, addr(67), items[1], simple("另一个地址"));
         assert_eq!(status, Status::Accepted, "{body}");
         assert_eq!(count(&app), 6);
-        assert_eq!(app.client.get("/consultations").dispatch().status(), Status::Ok);
+        assert_eq!(
+            app.client.get("/consultations").dispatch().status(),
+            Status::Ok
+        );
         let (status, _) = json_of(
             with_session(app.client.get("/api/v1/consultations/1/comments"), &rev).dispatch(),
         );
@@ -311,7 +338,9 @@ fn post_form(
 ) -> (Status, String) {
     let mut req = app
         .client
-        .post(format!("/consultations/{consultation}/items/{item}/comments"))
+        .post(format!(
+            "/consultations/{consultation}/items/{item}/comments"
+        ))
         .remote(from)
         .header(ContentType::Form)
         .body(body.to_string());
@@ -321,7 +350,10 @@ fn post_form(
     let res = req.dispatch();
     let status = res.status();
     let location = res.headers().get_one("Location").map(str::to_string);
-    (status, location.unwrap_or_else(|| res.into_string().unwrap_or_default()))
+    (
+        status,
+        location.unwrap_or_else(|| res.into_string().unwrap_or_default()),
+    )
 }
 
 #[test]
@@ -354,13 +386,19 @@ fn the_page_form_needs_its_token_and_script_in_a_comment_shows_as_text() {
         assert!(location.contains("sent="), "{location}");
         assert_eq!(count(&app), 1);
         // Pending comments are not public.
-        let page = app.client.get(format!("/consultations/{id}")).dispatch().into_string().unwrap();
+        let page = app
+            .client
+            .get(format!("/consultations/{id}"))
+            .dispatch()
+            .into_string()
+            .unwrap();
         assert!(!page.contains("粗体"));
 
         let comment_id = states(&app)[0].0;
         let (status, body) = json_of(
             with_session(
-                app.client.post(format!("/api/v1/comments/{comment_id}/moderation")),
+                app.client
+                    .post(format!("/api/v1/comments/{comment_id}/moderation")),
                 &rev,
             )
             .header(ContentType::JSON)
@@ -368,16 +406,28 @@ fn the_page_form_needs_its_token_and_script_in_a_comment_shows_as_text() {
             .dispatch(),
         );
         assert_eq!(status, Status::Ok, "{body}");
-        let page = app.client.get(format!("/consultations/{id}")).dispatch().into_string().unwrap();
+        let page = app
+            .client
+            .get(format!("/consultations/{id}"))
+            .dispatch()
+            .into_string()
+            .unwrap();
         assert!(page.contains("&lt;script&gt;alert(1)&lt;"), "{page}");
         assert!(page.contains("&lt;b&gt;粗体&lt;"), "{page}");
         assert!(!page.contains("<script>alert(1)"));
         assert!(!page.contains("<b>粗体"));
         // Name and contact are never shown publicly, on the page or in the API.
         assert!(!page.contains("张三") && !page.contains("13800000000"));
-        let api = app.client.get(format!("/api/v1/consultations/{id}")).dispatch().into_string().unwrap();
+        let api = app
+            .client
+            .get(format!("/api/v1/consultations/{id}"))
+            .dispatch()
+            .into_string()
+            .unwrap();
         assert!(api.contains("粗体"));
-        assert!(!api.contains("张三") && !api.contains("13800000000") && !api.contains("address_hash"));
+        assert!(
+            !api.contains("张三") && !api.contains("13800000000") && !api.contains("address_hash")
+        );
         // The honeypot field is hidden by a class, never an inline style.
         assert!(page.contains("class=\"form-extra\""));
     }
@@ -409,9 +459,18 @@ fn only_reviewers_of_the_region_moderate_and_a_refusal_changes_nothing() {
         let comment_id = states(&app)[0].0;
         let before = states(&app);
         let approve = json!({"decision": "approve"});
-        assert_eq!(moderate(&app, None, comment_id, approve.clone()).0, Status::Unauthorized);
-        assert_eq!(moderate(&app, Some(&sub_a), comment_id, approve.clone()).0, Status::Forbidden);
-        assert_eq!(moderate(&app, Some(&rev_b), comment_id, approve.clone()).0, Status::Forbidden);
+        assert_eq!(
+            moderate(&app, None, comment_id, approve.clone()).0,
+            Status::Unauthorized
+        );
+        assert_eq!(
+            moderate(&app, Some(&sub_a), comment_id, approve.clone()).0,
+            Status::Forbidden
+        );
+        assert_eq!(
+            moderate(&app, Some(&rev_b), comment_id, approve.clone()).0,
+            Status::Forbidden
+        );
         // Without the CSRF header a session cannot moderate.
         let res = app
             .client
@@ -437,16 +496,20 @@ fn only_reviewers_of_the_region_moderate_and_a_refusal_changes_nothing() {
             );
         }
         let (status, _) = json_of(
-            with_session(app.client.post(format!("/api/v1/consultations/{id}/close")), &rev_b)
-                .header(ContentType::JSON)
-                .body("{}")
-                .dispatch(),
+            with_session(
+                app.client.post(format!("/api/v1/consultations/{id}/close")),
+                &rev_b,
+            )
+            .header(ContentType::JSON)
+            .body("{}")
+            .dispatch(),
         );
         assert_eq!(status, Status::Forbidden);
         assert_eq!(states(&app), before, "nothing changed");
         // The page form of another region's reviewer is refused too.
         let res = with_session(
-            app.client.post(format!("/office/comments/{comment_id}/moderate")),
+            app.client
+                .post(format!("/office/comments/{comment_id}/moderate")),
             &rev_b,
         )
         .header(ContentType::Form)
@@ -456,13 +519,20 @@ fn only_reviewers_of_the_region_moderate_and_a_refusal_changes_nothing() {
         assert_eq!(states(&app), before, "nothing changed");
 
         // The city's reviewer and the province's may.
-        assert_eq!(moderate(&app, Some(&rev_a), comment_id, approve).0, Status::Ok);
+        assert_eq!(
+            moderate(&app, Some(&rev_a), comment_id, approve).0,
+            Status::Ok
+        );
         let res = with_session(
-            app.client.post(format!("/office/comments/{comment_id}/moderate")),
+            app.client
+                .post(format!("/office/comments/{comment_id}/moderate")),
             &rev_p,
         )
         .header(ContentType::Form)
-        .body(format!("csrf_token={}&decision=reject&reason=%E9%87%8D%E5%A4%8D", rev_p.csrf))
+        .body(format!(
+            "csrf_token={}&decision=reject&reason=%E9%87%8D%E5%A4%8D",
+            rev_p.csrf
+        ))
         .dispatch();
         assert_eq!(res.status(), Status::SeeOther);
         assert_eq!(states(&app)[0].1, "rejected");
@@ -492,7 +562,10 @@ fn moderation_never_loses_a_comment_and_the_export_holds_every_one() {
         // A rejection without a reason is refused and changes nothing.
         let before = states(&app);
         let (s, b) = moderate(&app, Some(&rev), ids[0], json!({"decision": "reject"}));
-        assert_eq!((s, b["error"]["code"].as_str()), (Status::UnprocessableEntity, Some("reason_required")));
+        assert_eq!(
+            (s, b["error"]["code"].as_str()),
+            (Status::UnprocessableEntity, Some("reason_required"))
+        );
         let (s, _) = moderate(&app, Some(&rev), ids[0], json!({"decision": "delete"}));
         assert_eq!(s, Status::UnprocessableEntity);
         assert_eq!(states(&app), before);
@@ -511,11 +584,19 @@ fn moderation_never_loses_a_comment_and_the_export_holds_every_one() {
         assert_eq!(after.len(), 9, "nothing lost");
         let rejected: Vec<_> = after.iter().filter(|s| s.1 == "rejected").collect();
         assert_eq!(rejected.len(), 3);
-        assert!(rejected.iter().all(|s| s.2.as_deref() == Some("与事项无关")));
+        assert!(
+            rejected
+                .iter()
+                .all(|s| s.2.as_deref() == Some("与事项无关"))
+        );
 
         let (status, body) = json_of(
-            with_session(app.client.get(format!("/api/v1/consultations/{id}/comments")), &rev)
-                .dispatch(),
+            with_session(
+                app.client
+                    .get(format!("/api/v1/consultations/{id}/comments")),
+                &rev,
+            )
+            .dispatch(),
         );
         assert_eq!(status, Status::Ok);
         assert_eq!(body["comments"].as_array().unwrap().len(), 9);
@@ -530,7 +611,8 @@ fn moderation_never_loses_a_comment_and_the_export_holds_every_one() {
 
         // The export: one row per comment, every state, with name (office only) and reason.
         let res = with_session(
-            app.client.get(format!("/api/v1/consultations/{id}/comments.xlsx")),
+            app.client
+                .get(format!("/api/v1/consultations/{id}/comments.xlsx")),
             &rev,
         )
         .dispatch();
@@ -539,9 +621,16 @@ fn moderation_never_loses_a_comment_and_the_export_holds_every_one() {
         let mut book: Xlsx<_> = open_workbook_from_rs(Cursor::new(bytes)).expect("xlsx");
         let sheet = book.sheet_names()[0].clone();
         let range = book.worksheet_range(&sheet).unwrap();
-        let rows: Vec<_> = range.rows().skip(2).filter(|r| !r[0].to_string().is_empty()).collect();
+        let rows: Vec<_> = range
+            .rows()
+            .skip(2)
+            .filter(|r| !r[0].to_string().is_empty())
+            .collect();
         assert_eq!(rows.len(), 9, "{}", app.backend);
-        let text: String = range.rows().flat_map(|r| r.iter().map(|c| c.to_string())).collect();
+        let text: String = range
+            .rows()
+            .flat_map(|r| r.iter().map(|c| c.to_string()))
+            .collect();
         assert!(text.contains("与事项无关") && text.contains("李四") && text.contains("待审核"));
 
         // The office page shows the counts and every comment.
@@ -576,8 +665,12 @@ fn r10_blocks_publication_until_the_consultation_is_closed_with_a_summary() {
         }
         let publish = || {
             json_of(
-                with_session(app.client.post(format!("/api/v1/rounds/{round}/publications")), &rev)
-                    .dispatch(),
+                with_session(
+                    app.client
+                        .post(format!("/api/v1/rounds/{round}/publications")),
+                    &rev,
+                )
+                .dispatch(),
             )
         };
         let (status, body) = publish();
@@ -600,7 +693,10 @@ fn r10_blocks_publication_until_the_consultation_is_closed_with_a_summary() {
         assert_eq!(res.status(), Status::SeeOther);
         let location = res.headers().get_one("Location").unwrap().to_string();
         let id: i64 = location.rsplit('/').next().unwrap().parse().unwrap();
-        assert_eq!(comment(&app, addr(1), items[0], simple("反对保留")).0, Status::Accepted);
+        assert_eq!(
+            comment(&app, addr(1), items[0], simple("反对保留")).0,
+            Status::Accepted
+        );
         assert_eq!(publish().0, Status::Conflict);
 
         // Closed with a summary per item on the office page: published.
@@ -615,14 +711,22 @@ fn r10_blocks_publication_until_the_consultation_is_closed_with_a_summary() {
         let (status, body) = publish();
         assert_eq!(status, Status::Created, "{}: {body}", app.backend);
         // The public page shows the summary; closing twice is refused.
-        let page = app.client.get(format!("/consultations/{id}")).dispatch().into_string().unwrap();
+        let page = app
+            .client
+            .get(format!("/consultations/{id}"))
+            .dispatch()
+            .into_string()
+            .unwrap();
         assert!(page.contains("收到一条反对意见"));
         assert!(page.contains("征求意见期间未收到意见"));
         let (status, _) = json_of(
-            with_session(app.client.post(format!("/api/v1/consultations/{id}/close")), &rev)
-                .header(ContentType::JSON)
-                .body("{}")
-                .dispatch(),
+            with_session(
+                app.client.post(format!("/api/v1/consultations/{id}/close")),
+                &rev,
+            )
+            .header(ContentType::JSON)
+            .body("{}")
+            .dispatch(),
         );
         assert_eq!(status, Status::Conflict);
     }
@@ -634,11 +738,26 @@ fn the_public_lists_open_and_past_consultations_in_both_languages() {
         let (round, items) = world(&app);
         let rev = app.sign_in(Persona::ReviewerA);
         let id = open(&app, &rev, round, &items[..1], -1, 2);
-        let page = app.client.get("/consultations").dispatch().into_string().unwrap();
+        let page = app
+            .client
+            .get("/consultations")
+            .dispatch()
+            .into_string()
+            .unwrap();
         assert!(page.contains("正在征求意见") && page.contains(&format!("/consultations/{id}")));
-        let page = app.client.get("/consultations?lang=en").dispatch().into_string().unwrap();
+        let page = app
+            .client
+            .get("/consultations?lang=en")
+            .dispatch()
+            .into_string()
+            .unwrap();
         assert!(page.contains("Open for comment"));
-        let page = app.client.get(format!("/consultations/{id}")).dispatch().into_string().unwrap();
+        let page = app
+            .client
+            .get(format!("/consultations/{id}"))
+            .dispatch()
+            .into_string()
+            .unwrap();
         assert!(page.contains("无依据年检") && page.contains("济南市交通运输局"));
         let (status, body) = json_of(app.client.get("/api/v1/consultations").dispatch());
         assert_eq!(status, Status::Ok);
@@ -649,6 +768,9 @@ fn the_public_lists_open_and_past_consultations_in_both_languages() {
             .into_string()
             .unwrap();
         assert!(office.contains("R01") && office.contains("R02"), "{office}");
-        assert_eq!(app.client.get("/consultations/9999").dispatch().status(), Status::NotFound);
+        assert_eq!(
+            app.client.get("/consultations/9999").dispatch().status(),
+            Status::NotFound
+        );
     }
 }

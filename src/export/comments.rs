@@ -48,7 +48,10 @@ pub fn write(title: &str, comments: &[OfficeComment], lang: Lang) -> Result<Vec<
     sheet.set_repeat_rows(1, 1)?;
     sheet.set_freeze_panes(2, 0)?;
     sheet.set_row_height(0, 36)?;
-    let heading = format!("{title}{}", lang.pick("——公众意见汇总", " — public comments"));
+    let heading = format!(
+        "{title}{}",
+        lang.pick("——公众意见汇总", " — public comments")
+    );
     sheet.merge_range(0, 0, 0, last_col, &heading, &formats.title)?;
     for (c, (zh, en, _)) in headers.iter().enumerate() {
         sheet.write_string_with_format(1, c as u16, lang.pick(zh, en), &formats.header)?;
@@ -75,7 +78,11 @@ pub fn write(title: &str, comments: &[OfficeComment], lang: Lang) -> Result<Vec<
         )?;
         sheet.write_string(row, 10, comment.moderated_by.as_deref().unwrap_or(""))?;
         // A prefix of the salted hash: enough to see comments from one address, no more.
-        sheet.write_string(row, 11, &comment.address_hash[..comment.address_hash.len().min(12)])?;
+        sheet.write_string(
+            row,
+            11,
+            &comment.address_hash[..comment.address_hash.len().min(12)],
+        )?;
     }
     if row > 1 {
         sheet.add_conditional_format(2, 0, row, last_col, &formats.borders)?;

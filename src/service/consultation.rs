@@ -221,7 +221,9 @@ pub enum CommentError {
     BodyEmpty,
     #[error("意见内容不能超过 {MAX_BODY_CHARS} 字 (at most {MAX_BODY_CHARS} characters)")]
     BodyTooLong,
-    #[error("姓名不能超过 {MAX_NAME_CHARS} 字，联系方式不能超过 {MAX_CONTACT_CHARS} 字 (name or contact too long)")]
+    #[error(
+        "姓名不能超过 {MAX_NAME_CHARS} 字，联系方式不能超过 {MAX_CONTACT_CHARS} 字 (name or contact too long)"
+    )]
     AuthorTooLong,
     #[error("该事项不在此次征求意见范围内 (the item is not part of an open consultation)")]
     NotConsulted,
@@ -328,7 +330,9 @@ impl CommentInput {
         }
         let name = trimmed(&self.name);
         let contact = trimmed(&self.contact);
-        if name.as_ref().is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
+        if name
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_NAME_CHARS)
             || contact
                 .as_ref()
                 .is_some_and(|c| c.chars().count() > MAX_CONTACT_CHARS)
@@ -585,17 +589,19 @@ pub fn list(
     let counts: HashMap<i64, i64> = counts.into_iter().collect();
     Ok(rows
         .into_iter()
-        .map(|(id, round_id, title, notice, s, e, closed)| ConsultationView {
-            id,
-            round_id,
-            title,
-            notice,
-            starts_at: s,
-            ends_at: e,
-            closed_at: closed,
-            status: status_at(s, e, closed, at),
-            item_count: counts.get(&id).copied().unwrap_or(0),
-        })
+        .map(
+            |(id, round_id, title, notice, s, e, closed)| ConsultationView {
+                id,
+                round_id,
+                title,
+                notice,
+                starts_at: s,
+                ends_at: e,
+                closed_at: closed,
+                status: status_at(s, e, closed, at),
+                item_count: counts.get(&id).copied().unwrap_or(0),
+            },
+        )
         .collect())
 }
 

@@ -100,7 +100,9 @@ impl CommentGate {
         CommentGate {
             minute: RateLimiter::keyed(Quota::per_minute(nz(settings.comment_per_minute))),
             hour: RateLimiter::keyed(Quota::per_hour(nz(settings.comment_per_hour))),
-            overall: RateLimiter::direct(Quota::per_minute(nz(settings.comment_overall_per_minute))),
+            overall: RateLimiter::direct(Quota::per_minute(
+                nz(settings.comment_overall_per_minute),
+            )),
             clock: DefaultClock::default(),
             salt,
         }
@@ -146,7 +148,9 @@ fn consultation_error(e: &ConsultationError) -> AppError {
     let (status, code) = match e {
         ConsultationError::WindowOrder => (Status::UnprocessableEntity, "window_order"),
         ConsultationError::NoItems => (Status::UnprocessableEntity, "no_items"),
-        ConsultationError::ItemOutsideRound(_) => (Status::UnprocessableEntity, "item_outside_round"),
+        ConsultationError::ItemOutsideRound(_) => {
+            (Status::UnprocessableEntity, "item_outside_round")
+        }
         ConsultationError::AlreadyClosed => (Status::Conflict, "already_closed"),
         ConsultationError::NotFound => (Status::NotFound, "not_found"),
         ConsultationError::Db(_) => (Status::InternalServerError, "internal"),
@@ -222,7 +226,10 @@ async fn region_of(db: &Db, consultation_id: i64) -> Result<Option<i64>, AppErro
 /// 404 when the consultation does not exist, 403 when it is another region's.
 async fn guard_consultation(db: &Db, who: &Reviewer, id: i64) -> Result<(), AppError> {
     match region_of(db, id).await? {
-        None => Err(AppError::not_found("未找到该征求意见", "No such consultation")),
+        None => Err(AppError::not_found(
+            "未找到该征求意见",
+            "No such consultation",
+        )),
         Some(region) if !may_handle(who, region) => Err(forbidden()),
         Some(_) => Ok(()),
     }
@@ -314,7 +321,9 @@ async fn api_show(db: &State<Db>, id: i64) -> ApiResult<Json<serde_json::Value>>
         .await?;
     let (view, items) =
         found.ok_or_else(|| AppError::not_found("未找到该征求意见", "No such consultation"))?;
-    Ok(Json(json!({ "consultation": consultation_json(view), "items": items })))
+    Ok(Json(
+        json!({ "consultation": consultation_json(view), "items": items }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]
@@ -451,7 +460,11 @@ async fn open_window(
     result.map_err(|e| consultation_error(&e))
 }
 
-#[post("/api/v1/rounds/<round>/consultations", format = "json", data = "<body>")]
+#[post(
+    "/api/v1/rounds/<round>/consultations",
+    format = "json",
+    data = "<body>"
+)]
 async fn api_open(
     db: &State<Db>,
     who: Reviewer,
@@ -610,7 +623,10 @@ impl<'r> Responder<'r, 'static> for Xlsx {
                 "Content-Disposition",
                 format!(
                     "attachment; filename=\"{}\"; filename*=UTF-8''{}",
-                    self.file_name.replace(|c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-', "_"),
+                    self.file_name.replace(
+                        |c: char| !c.is_ascii_alphanumeric() && c != '.' && c != '-',
+                        "_"
+                    ),
                     super::pages::url_encode(&self.file_name)
                 ),
             ))
@@ -649,7 +665,10 @@ async fn api_export(db: &State<Db>, who: Reviewer, lang: Lang, id: i64) -> ApiRe
 // Public pages
 
 fn stance_choices(lang: Lang) -> Vec<(&'static str, &'static str)> {
-    Stance::ALL.iter().map(|s| (s.code(), s.label(lang))).collect()
+    Stance::ALL
+        .iter()
+        .map(|s| (s.code(), s.label(lang)))
+        .collect()
 }
 
 fn status_label(status: &str, lang: Lang) -> &'static str {
@@ -936,6 +955,7 @@ async fn office_list_page(
     who: &Reviewer,
     db: &Db,
     form: Option<OpenForm>,
+    round: Option<i64>,
     error: Option<AppError>,
 ) -> Page {
     let regions = regions_of(who);
@@ -971,7 +991,14 @@ async fn office_list_page(
             .filter(|c| c.proposed.as_deref() == Some("retain"))
             .map(|c| c.id)
             .collect();
-        form.round = round_list.first().map(|r| r.0);
+        form.round = round
+            .filter(|r| round_list.iter().any(|(id, _)| id == r))
+            .or_else(|| round_list.first().map(|r| r.0));
+        form.items.retain(|id| {
+            cands
+                .iter()
+                .any(|c| c.id == *id && Some(c.round_id) == form.round)
+        });
     }
     let status = error.as_ref().map(|e| e.status).unwrap_or(Status::Ok);
     cx.render(
@@ -988,9 +1015,9 @@ async fn office_list_page(
     .status(status)
 }
 
-#[get("/office/consultations")]
-async fn office_list(cx: PageContext, who: Reviewer, db: &State<Db>) -> Page {
-    office_list_page(&cx, &who, db, None, None).await
+#[get("/office/consultations?<round>")]
+async fn office_list(cx: PageContext, who: Reviewer, db: &State<Db>, round: Option<i64>) -> Page {
+    office_list_page(&cx, &who, db, None, round, None).await
 }
 
 #[post("/office/consultations", data = "<form>")]
@@ -1008,7 +1035,7 @@ async fn office_open(
             "请选择批次",
             "Choose a round",
         );
-        return Err(office_list_page(&cx, &who, db, Some(form), Some(e)).await);
+        return Err(office_list_page(&cx, &who, db, Some(form), None, Some(e)).await);
     };
     let result = open_window(
         db,
@@ -1024,7 +1051,7 @@ async fn office_open(
     match result {
         Ok(id) => Ok(Redirect::to(format!("/office/consultations/{id}"))),
         Err(e) if e.status == Status::UnprocessableEntity => {
-            Err(office_list_page(&cx, &who, db, Some(form), Some(e)).await)
+            Err(office_list_page(&cx, &who, db, Some(form), None, Some(e)).await)
         }
         Err(e) => Err(cx.error(e.status, e.message(cx.lang))),
     }
@@ -1162,7 +1189,9 @@ async fn office_close(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => Ok(Redirect::to(format!("/office/consultations/{id}?done=closed"))),
+        Ok(()) => Ok(Redirect::to(format!(
+            "/office/consultations/{id}?done=closed"
+        ))),
         Err(e) if matches!(e.status.code, 409 | 422) => {
             Err(office_page(&cx, &who, db, id, None, Some(e)).await)
         }
