@@ -343,7 +343,7 @@ fn post_form(
         ))
         .remote(from)
         .header(ContentType::Form)
-        .body(body.to_string());
+        .body(body);
     if let Some(c) = cookie {
         req = req.cookie(Cookie::new("nianjian_comment", c.to_string()));
     }

@@ -983,7 +983,7 @@ async fn office_list_page(
         }
     };
     let fresh = form.is_none();
-    let mut form = form.unwrap_or_else(<OpenForm as Default>::default);
+    let mut form = form.unwrap_or_default();
     if fresh {
         // Preselect what the plan requires a consultation on: flagged items proposed for keeping.
         form.items = cands
