@@ -363,21 +363,26 @@ pub fn address_hash(salt: &[u8], addr: &str) -> String {
 /// latest one (for the message).
 fn window_of(
     conn: &mut DbConnection,
+    consultation: Option<i64>,
     item_id: i64,
     at: NaiveDateTime,
 ) -> Result<i64, CommentError> {
-    let windows: Vec<(i64, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)> =
-        consultation_items::table
-            .inner_join(consultations::table)
-            .filter(consultation_items::item_id.eq(item_id))
-            .select((
-                consultations::id,
-                consultations::starts_at,
-                consultations::ends_at,
-                consultations::closed_at,
-            ))
-            .order(consultations::id.desc())
-            .load(conn)?;
+    let mut q = consultation_items::table
+        .inner_join(consultations::table)
+        .filter(consultation_items::item_id.eq(item_id))
+        .into_boxed();
+    if let Some(id) = consultation {
+        q = q.filter(consultations::id.eq(id));
+    }
+    let windows: Vec<(i64, NaiveDateTime, NaiveDateTime, Option<NaiveDateTime>)> = q
+        .select((
+            consultations::id,
+            consultations::starts_at,
+            consultations::ends_at,
+            consultations::closed_at,
+        ))
+        .order(consultations::id.desc())
+        .load(conn)?;
     if windows.is_empty() {
         return Err(CommentError::NotConsulted);
     }
@@ -396,16 +401,18 @@ fn window_of(
     Err(CommentError::Ended)
 }
 
-/// Stores a comment on an item while a window on it is open; it waits for moderation.
+/// Stores a comment on an item while a window on it is open (the given one, or any); it waits
+/// for moderation.
 pub fn submit_comment(
     conn: &mut DbConnection,
+    consultation: Option<i64>,
     item_id: i64,
     comment: &ValidComment,
     address_hash: &str,
     at: NaiveDateTime,
 ) -> Result<i64, CommentError> {
     write_transaction(conn, |conn| {
-        let consultation_id = window_of(conn, item_id, at)?;
+        let consultation_id = window_of(conn, consultation, item_id, at)?;
         let id: i64 = diesel::insert_into(comments::table)
             .values((
                 comments::consultation_id.eq(consultation_id),

@@ -258,6 +258,7 @@ async fn submit(
     gate: &CommentGate,
     addr: Option<IpAddr>,
     item: i64,
+    consultation: Option<i64>,
     input: CommentInput,
     honeypot: Option<&str>,
 ) -> Result<Submitted, Refusal> {
@@ -275,9 +276,18 @@ async fn submit(
     }
     let comment = input.validate().map_err(|e| comment_error(&e))?;
     let hash = gate.hash(addr);
-    db.run(move |c| Ok::<_, DbError>(service::submit_comment(c, item, &comment, &hash, now())))
-        .await?
-        .map_err(|e| comment_error(&e))?;
+    db.run(move |c| {
+        Ok::<_, DbError>(service::submit_comment(
+            c,
+            consultation,
+            item,
+            &comment,
+            &hash,
+            now(),
+        ))
+    })
+    .await?
+    .map_err(|e| comment_error(&e))?;
     Ok(Submitted::Stored)
 }
 
@@ -351,7 +361,7 @@ async fn api_comment(
         contact: body.contact,
     };
     // A trapped comment gets the very same answer as a stored one.
-    let _ = submit(db, gate, addr.0, id, input, body.website.as_deref()).await?;
+    let _ = submit(db, gate, addr.0, id, None, input, body.website.as_deref()).await?;
     Ok((
         Status::Accepted,
         Json(json!({
@@ -846,7 +856,17 @@ async fn page_comment(
             }
             Ok(true) => {}
         }
-        match submit(db, gate, addr.0, item, input, form.website.as_deref()).await {
+        match submit(
+            db,
+            gate,
+            addr.0,
+            item,
+            Some(id),
+            input,
+            form.website.as_deref(),
+        )
+        .await
+        {
             Ok(_) => {
                 return Ok(Redirect::to(format!(
                     "/consultations/{id}?sent={item}#item-{item}"
@@ -932,8 +952,6 @@ fn candidates(conn: &mut DbConnection, regions: Option<&[i64]>) -> QueryResult<V
 
 #[derive(Debug, Clone, Default, Serialize, FromForm)]
 struct OpenForm {
-    #[field(default = String::new())]
-    csrf_token: String,
     round: Option<i64>,
     #[field(default = String::new())]
     title: String,
@@ -1132,8 +1150,6 @@ async fn office_show(
 #[derive(Debug, Clone, FromForm)]
 struct ModerateForm {
     #[field(default = String::new())]
-    csrf_token: String,
-    #[field(default = String::new())]
     decision: String,
     reason: Option<String>,
 }
@@ -1147,7 +1163,6 @@ async fn office_moderate(
     form: Form<ModerateForm>,
 ) -> Result<Redirect, Page> {
     let form = form.into_inner();
-    let _ = &form.csrf_token;
     match moderate(db, &who, id, form.decision, form.reason).await {
         Ok(consultation) => Ok(Redirect::to(format!(
             "/office/consultations/{consultation}?done=moderated#comment-{id}"
@@ -1169,8 +1184,6 @@ async fn office_moderate(
 
 #[derive(Debug, Clone, FromForm)]
 struct CloseForm {
-    #[field(default = String::new())]
-    csrf_token: String,
     summaries: HashMap<String, String>,
 }
 
@@ -1183,7 +1196,6 @@ async fn office_close(
     form: Form<CloseForm>,
 ) -> Result<Redirect, Page> {
     let form = form.into_inner();
-    let _ = &form.csrf_token;
     let result = match summaries_of(form.summaries) {
         Ok(s) => close_window(db, &who, id, s).await,
         Err(e) => Err(e),
