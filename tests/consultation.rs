@@ -380,6 +380,10 @@ fn the_page_form_needs_its_token_and_script_in_a_comment_shows_as_text() {
         let (status, html) = post_form(&app, id, items[0], Some(&cookie), &empty, addr(1));
         assert_eq!(status, Status::UnprocessableEntity);
         assert!(html.contains("请填写意见内容"), "{html}");
+        assert!(
+            html.contains("-oppose\" checked"),
+            "what was chosen is kept"
+        );
 
         let (status, location) = post_form(&app, id, items[0], Some(&cookie), &body, addr(1));
         assert_eq!(status, Status::SeeOther, "{location}");
@@ -430,6 +434,34 @@ fn the_page_form_needs_its_token_and_script_in_a_comment_shows_as_text() {
         );
         // The honeypot field is hidden by a class, never an inline style.
         assert!(page.contains("class=\"form-extra\""));
+
+        // The page form is rate-limited too: the address has sent 2 of its 5 (the refused
+        // tokens were not counted), so the sixth is a 429 page in Chinese.
+        for n in 0..3 {
+            let ok = format!("csrf_token={token}&stance=support&body=ok{n}");
+            assert_eq!(
+                post_form(&app, id, items[1], Some(&cookie), &ok, addr(1)).0,
+                Status::SeeOther
+            );
+        }
+        let more = format!("csrf_token={token}&stance=support&body=more");
+        let (status, html) = post_form(&app, id, items[1], Some(&cookie), &more, addr(1));
+        assert_eq!(status, Status::TooManyRequests);
+        assert!(html.contains("提交过于频繁"), "{html}");
+        assert_eq!(count(&app), 4);
+
+        // Rejecting on the office page without a reason comes back with the message.
+        let res = with_session(
+            app.client
+                .post(format!("/office/comments/{comment_id}/moderate")),
+            &rev,
+        )
+        .header(ContentType::Form)
+        .body(format!("csrf_token={}&decision=reject&reason=", rev.csrf))
+        .dispatch();
+        assert_eq!(res.status(), Status::UnprocessableEntity);
+        assert!(res.into_string().unwrap().contains("不予采用须写明理由"));
+        assert_eq!(states(&app)[0].1, "approved");
     }
 }
 
