@@ -671,6 +671,15 @@ fn moderation_never_loses_a_comment_and_the_export_holds_every_one() {
             .into_string()
             .unwrap();
         assert_eq!(page.matches("class=\"moderated-comment\"").count(), 9);
+        let page = with_session(
+            app.client
+                .get(format!("/office/consultations/{id}?state=rejected")),
+            &rev,
+        )
+        .dispatch()
+        .into_string()
+        .unwrap();
+        assert_eq!(page.matches("class=\"moderated-comment\"").count(), 3);
     }
 }
 

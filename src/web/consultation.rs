@@ -1080,9 +1080,12 @@ async fn office_page(
     who: &Reviewer,
     db: &Db,
     id: i64,
+    state: Option<&str>,
     done: Option<&str>,
     error: Option<AppError>,
 ) -> Page {
+    let state = state.filter(|s| ["pending", "approved", "rejected"].contains(s));
+    let wanted = state.map(str::to_string);
     if let Err(e) = guard_consultation(db, who, id).await {
         return cx.error(e.status, e.message(cx.lang));
     }
@@ -1091,7 +1094,7 @@ async fn office_page(
             Ok((
                 service::find(c, id, now())?,
                 service::tallies(c, id)?,
-                service::comments_of(c, id, None)?,
+                service::comments_of(c, id, wanted.as_deref())?,
             ))
         })
         .await;
@@ -1129,6 +1132,7 @@ async fn office_page(
             states => states,
             stances => stances,
             can_close => view.closed_at.is_none(),
+            state => state,
             done => done,
             error => error.map(|e| e.message(cx.lang).to_string()),
         },
@@ -1136,15 +1140,16 @@ async fn office_page(
     .status(status)
 }
 
-#[get("/office/consultations/<id>?<done>")]
+#[get("/office/consultations/<id>?<done>&<state>")]
 async fn office_show(
     cx: PageContext,
     who: Reviewer,
     db: &State<Db>,
     id: i64,
     done: Option<&str>,
+    state: Option<&str>,
 ) -> Page {
-    office_page(&cx, &who, db, id, done, None).await
+    office_page(&cx, &who, db, id, state, done, None).await
 }
 
 #[derive(Debug, Clone, FromForm)]
@@ -1174,7 +1179,7 @@ async fn office_moderate(
                 .ok()
                 .flatten();
             match consultation {
-                Some(cid) => Err(office_page(&cx, &who, db, cid, None, Some(e)).await),
+                Some(cid) => Err(office_page(&cx, &who, db, cid, None, None, Some(e)).await),
                 None => Err(cx.error(Status::NotFound, &cx.t("error.404.body"))),
             }
         }
@@ -1205,7 +1210,7 @@ async fn office_close(
             "/office/consultations/{id}?done=closed"
         ))),
         Err(e) if matches!(e.status.code, 409 | 422) => {
-            Err(office_page(&cx, &who, db, id, None, Some(e)).await)
+            Err(office_page(&cx, &who, db, id, None, None, Some(e)).await)
         }
         Err(e) => Err(cx.error(e.status, e.message(cx.lang))),
     }

@@ -1027,6 +1027,10 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("public.field.fee_basis", "收费依据", "Fee basis"),
     ("public.field.provider", "培训机构", "Provider"),
     // Public consultation (issue #7).
+    ("consult.office.author", "姓名：", "Name: "),
+    ("consult.office.contact", "联系方式：", "Contact: "),
+    ("consult.office.show", "显示：", "Show: "),
+    ("consult.office.all", "全部", "All"),
     ("nav.consultations", "征求意见", "Consultations"),
     ("consult.title", "公开征求意见", "Public consultation"),
     (
