@@ -884,3 +884,68 @@ pub fn tallies(conn: &mut DbConnection, consultation_id: i64) -> QueryResult<Vec
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(stance: &str, body: &str) -> CommentInput {
+        CommentInput {
+            stance: Some(stance.to_string()),
+            body: Some(body.to_string()),
+            name: None,
+            contact: None,
+        }
+    }
+
+    #[test]
+    fn the_body_limit_counts_characters_not_bytes() {
+        assert!(
+            input("support", &"意".repeat(MAX_BODY_CHARS))
+                .validate()
+                .is_ok()
+        );
+        assert_eq!(
+            input("support", &"意".repeat(MAX_BODY_CHARS + 1))
+                .validate()
+                .unwrap_err(),
+            CommentError::BodyTooLong
+        );
+        assert_eq!(
+            input("support", " \n ").validate().unwrap_err(),
+            CommentError::BodyEmpty
+        );
+        assert_eq!(
+            input("neutral", "x").validate().unwrap_err(),
+            CommentError::Stance
+        );
+        let mut long_name = input("other", "x");
+        long_name.name = Some("名".repeat(MAX_NAME_CHARS + 1));
+        assert_eq!(
+            long_name.validate().unwrap_err(),
+            CommentError::AuthorTooLong
+        );
+    }
+
+    #[test]
+    fn the_address_hash_is_salted_and_never_the_address() {
+        let a = address_hash(b"salt-1", "192.0.2.1");
+        assert_eq!(a.len(), 64);
+        assert!(!a.contains("192"));
+        assert_eq!(a, address_hash(b"salt-1", "192.0.2.1"));
+        assert_ne!(a, address_hash(b"salt-2", "192.0.2.1"));
+        assert_ne!(a, address_hash(b"salt-1", "192.0.2.2"));
+    }
+
+    #[test]
+    fn messages_come_in_either_language() {
+        assert_eq!(
+            CommentError::ReasonRequired.message(crate::domain::Lang::Zh),
+            "不予采用须写明理由"
+        );
+        assert_eq!(
+            CommentError::ReasonRequired.message(crate::domain::Lang::En),
+            "A rejection needs a reason"
+        );
+    }
+}
