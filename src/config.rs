@@ -41,6 +41,12 @@ pub struct Settings {
     /// Sign-in attempts one address may make per hour: past it the wait grows from seconds to
     /// minutes (the back-off).
     pub signin_per_hour: u32,
+    /// Public comments one address may send per minute (also the burst).
+    pub comment_per_minute: u32,
+    /// Public comments one address may send per hour.
+    pub comment_per_hour: u32,
+    /// Public comments everyone together may send per minute (the flood guard).
+    pub comment_overall_per_minute: u32,
 }
 
 impl Default for Settings {
@@ -59,6 +65,9 @@ impl Default for Settings {
             secure_cookies: false,
             signin_per_minute: 5,
             signin_per_hour: 30,
+            comment_per_minute: 5,
+            comment_per_hour: 30,
+            comment_overall_per_minute: 300,
         }
     }
 }

@@ -19,6 +19,13 @@ const PUBLIC: &[(Method, &str)] = &[
     (Method::Get, "/signin"),
     (Method::Post, "/signin"),
     (Method::Post, "/api/v1/session"),
+    // Public consultation (issue #7): reading, and commenting while a window is open.
+    (Method::Get, "/consultations"),
+    (Method::Get, "/consultations/<id>"),
+    (Method::Post, "/consultations/<id>/items/<item>/comments"),
+    (Method::Get, "/api/v1/consultations"),
+    (Method::Get, "/api/v1/consultations/<id>"),
+    (Method::Post, "/api/v1/items/<id>/comments"),
 ];
 
 /// Path prefixes of the public site (published data only).

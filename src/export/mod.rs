@@ -6,6 +6,7 @@
 
 pub mod charts;
 mod columns;
+pub mod comments;
 pub mod csv;
 pub mod json;
 pub mod report;

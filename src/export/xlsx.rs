@@ -123,22 +123,22 @@ pub(crate) fn header_format() -> Format {
 }
 
 /// The formats of a workbook, made once.
-struct Formats {
-    title: Format,
-    header: Format,
+pub(crate) struct Formats {
+    pub(crate) title: Format,
+    pub(crate) header: Format,
     /// The workbook's default format, which the text of the lists takes: wrapped,
     /// top-aligned. No borders: those come from [`Formats::borders`] over the data range
     /// only, so the empty rows below a list stay clean.
-    default: Format,
+    pub(crate) default: Format,
     /// Centred data columns (序号, cycles, outcome).
     center: Format,
-    borders: ConditionalFormatFormula,
+    pub(crate) borders: ConditionalFormatFormula,
     note_key: Format,
     note_value: Format,
 }
 
 impl Formats {
-    fn new() -> Formats {
+    pub(crate) fn new() -> Formats {
         // Top-aligned: a text taller than the tallest row still shows its beginning.
         let cell = Format::new().set_text_wrap().set_align(FormatAlign::Top);
         Formats {
@@ -354,7 +354,7 @@ fn write_list(
 
 /// A text as Excel can hold it: at most 32,767 UTF-16 units. A longer one (only a rationale
 /// could be) is cut at a character boundary and ends in `…`; the json export has it whole.
-fn fit(s: &str) -> Cow<'_, str> {
+pub(crate) fn fit(s: &str) -> Cow<'_, str> {
     // A UTF-8 string never has more UTF-16 units than bytes.
     if s.len() <= MAX_CELL_CHARS {
         return Cow::Borrowed(s);

@@ -7,6 +7,7 @@ pub mod api_import;
 pub mod api_public;
 pub mod api_review;
 pub mod auth;
+pub mod consultation;
 pub mod dashboard;
 pub mod error;
 pub mod office;
@@ -136,10 +137,15 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
     // Accounts and the doors: fixed body limits, Shield, CSP, the CSRF peek, the sign-in limiter.
     let figment = api_import::upload_limits(auth::harden(figment), &settings);
     let limiter = auth::SignInLimiter::new(settings.signin_per_minute, settings.signin_per_hour);
+    // The comment address hash is salted from the secret key, so it is stable across restarts
+    // and instances sharing the key.
+    let secret = figment.extract_inner::<String>("secret_key").ok();
+    let gate = consultation::CommentGate::new(&settings, secret.as_deref());
     rocket::custom(figment)
         .manage(db)
         .manage(settings)
         .manage(limiter)
+        .manage(gate)
         .attach(auth::shield())
         .attach(auth::SecurityHeaders)
         .attach(auth::CsrfFormPeek)
@@ -152,6 +158,7 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", admin::routes())
         .mount("/", office::routes())
         .mount("/", dashboard::routes())
+        .mount("/", consultation::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
             "/api",

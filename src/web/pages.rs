@@ -170,6 +170,23 @@ pub const TEMPLATES: &[(&str, &str)] = &[
         "office_reminders.html",
         include_str!("../../templates/office_reminders.html"),
     ),
+    // Public consultation (issue #7).
+    (
+        "public_consultations.html",
+        include_str!("../../templates/public_consultations.html"),
+    ),
+    (
+        "public_consultation.html",
+        include_str!("../../templates/public_consultation.html"),
+    ),
+    (
+        "office_consultations.html",
+        include_str!("../../templates/office_consultations.html"),
+    ),
+    (
+        "office_consultation.html",
+        include_str!("../../templates/office_consultation.html"),
+    ),
 ];
 
 /// The stylesheet, embedded.
@@ -1097,6 +1114,179 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("public.field.fee", "收费标准", "Fee"),
     ("public.field.fee_basis", "收费依据", "Fee basis"),
     ("public.field.provider", "培训机构", "Provider"),
+    // Public consultation (issue #7).
+    ("consult.office.author", "姓名：", "Name: "),
+    ("consult.office.contact", "联系方式：", "Contact: "),
+    ("consult.office.show", "显示：", "Show: "),
+    ("consult.office.all", "全部", "All"),
+    ("nav.consultations", "征求意见", "Consultations"),
+    ("consult.title", "公开征求意见", "Public consultation"),
+    (
+        "consult.intro",
+        "以下年检事项拟予保留。按照规定，保留前须公开征求社会各界意见。欢迎在征求意见期间对每个事项发表意见。",
+        "These annual inspections are proposed for retention. Before one is kept, the public is asked for comment. Comment on each item while its consultation is open.",
+    ),
+    ("consult.current", "正在进行和即将开始", "Open and upcoming"),
+    ("consult.past", "已结束", "Past consultations"),
+    (
+        "consult.none_current",
+        "目前没有正在进行的征求意见。",
+        "No consultation is open at the moment.",
+    ),
+    (
+        "consult.none_past",
+        "暂无已结束的征求意见。",
+        "No past consultations yet.",
+    ),
+    ("consult.window", "征求意见时间：", "Open for comment: "),
+    ("consult.beijing", "（北京时间）", " (Beijing time)"),
+    ("consult.items_before", "共 ", "with "),
+    ("consult.items_after", " 个事项", " items"),
+    ("consult.back", "返回征求意见列表", "Back to consultations"),
+    ("consult.department", "实施部门", "Department"),
+    ("consult.licence", "涉及证照", "Licence or certificate"),
+    ("consult.reason", "部门理由", "The department's reasons"),
+    ("consult.summary", "意见处理情况", "Summary of the comments"),
+    ("consult.comments", "公众意见", "Public comments"),
+    (
+        "consult.no_comments",
+        "暂无公开的意见。",
+        "No published comments yet.",
+    ),
+    (
+        "consult.thanks",
+        "感谢您的意见。意见经审核后公开。",
+        "Thank you. Your comment will appear once it has been moderated.",
+    ),
+    ("consult.your_comment", "发表意见", "Your comment"),
+    (
+        "consult.stance",
+        "您对保留该事项的态度",
+        "Your view on keeping this item",
+    ),
+    ("consult.body", "意见内容", "Your comment"),
+    ("consult.body_hint_before", "不超过 ", "At most "),
+    ("consult.body_hint_after", " 字", " characters"),
+    ("consult.name", "姓名（选填）", "Name (optional)"),
+    ("consult.contact", "联系方式（选填）", "Contact (optional)"),
+    (
+        "consult.private",
+        "姓名和联系方式仅供办公室联系核实，不会公开。",
+        "Your name and contact are only for the office to reach you; they are never published.",
+    ),
+    ("consult.honeypot", "请勿填写此项", "Leave this field empty"),
+    ("consult.submit", "提交意见", "Send comment"),
+    (
+        "consult.moderated",
+        "意见经审核后公开。",
+        "Comments are published after moderation.",
+    ),
+    (
+        "consult.expired",
+        "表单已过期，请刷新页面后重新提交。",
+        "The form has expired; reload the page and send it again.",
+    ),
+    ("consult.office.title", "征求意见管理", "Consultations"),
+    ("consult.office.list", "征求意见", "Consultations"),
+    (
+        "consult.office.none",
+        "尚未发起征求意见。",
+        "No consultation yet.",
+    ),
+    ("consult.office.col_title", "标题", "Title"),
+    (
+        "consult.office.col_window",
+        "时间（北京时间）",
+        "Window (Beijing time)",
+    ),
+    ("consult.office.col_status", "状态", "Status"),
+    ("consult.office.col_items", "事项数", "Items"),
+    ("consult.office.open", "发起征求意见", "Open a consultation"),
+    ("consult.office.round", "批次", "Round"),
+    ("consult.office.notice", "公告", "Notice"),
+    (
+        "consult.office.starts",
+        "开始时间（北京时间）",
+        "Starts (Beijing time)",
+    ),
+    (
+        "consult.office.ends",
+        "截止时间（北京时间）",
+        "Ends (Beijing time)",
+    ),
+    ("consult.office.items", "事项", "Items"),
+    (
+        "consult.office.items_hint",
+        "列出 R01、R02 标记的年检事项；拟保留的已预先勾选。",
+        "Inspections flagged R01 or R02; those proposed for retention are preselected.",
+    ),
+    (
+        "consult.office.no_candidates",
+        "没有 R01、R02 标记的事项。",
+        "No item is flagged R01 or R02.",
+    ),
+    (
+        "consult.office.open_for_round",
+        "就本批次 R01、R02 标记的拟保留事项发起征求意见",
+        "Open a public consultation on this round's items flagged R01 or R02",
+    ),
+    (
+        "consult.office.open_submit",
+        "发起征求意见",
+        "Open the consultation",
+    ),
+    (
+        "consult.office.back",
+        "返回征求意见管理",
+        "Back to consultations",
+    ),
+    ("consult.office.public_page", "公开页面", "Public page"),
+    (
+        "consult.office.export",
+        "导出全部意见（xlsx）",
+        "Export all comments (xlsx)",
+    ),
+    ("consult.office.counts", "意见统计", "Counts"),
+    ("consult.office.item", "事项", "Item"),
+    ("consult.office.total", "合计", "Total"),
+    ("consult.office.comments", "全部意见", "All comments"),
+    ("consult.office.reason", "审核理由", "Reason"),
+    (
+        "consult.office.approve",
+        "通过并公开",
+        "Approve and publish",
+    ),
+    ("consult.office.reject", "不予采用", "Reject"),
+    (
+        "consult.office.close",
+        "结束征求意见",
+        "Close the consultation",
+    ),
+    (
+        "consult.office.close_hint",
+        "逐项写明意见处理情况；留空的事项记为“征求意见期间未收到意见”。",
+        "Summarise the comments on each item; an empty one is recorded as “no comments received”.",
+    ),
+    (
+        "consult.office.close_submit",
+        "结束并记录处理情况",
+        "Close and record the summaries",
+    ),
+    (
+        "consult.office.moderated",
+        "已审核该意见。",
+        "The comment has been moderated.",
+    ),
+    (
+        "consult.office.opened",
+        "已发起征求意见。",
+        "The consultation is open.",
+    ),
+    (
+        "consult.office.closed_done",
+        "征求意见已结束，处理情况已记录。",
+        "The consultation is closed and its summaries recorded.",
+    ),
 ];
 
 /// The text of a key in a language; the key itself when missing (visible, never a panic).
