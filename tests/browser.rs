@@ -442,6 +442,38 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
         count(c, "form[action$='/decision']").await > 0 || body_text(c).await.contains("已公布")
     );
     both_widths(c, "review-item").await;
+
+    // The dashboard of the round: charts, each with its table of the same numbers.
+    c.goto(&format!("{base}/rounds")).await.unwrap();
+    let dashboard = href(c, "a[href$='/dashboard']").await;
+    c.goto(&format!("{base}{dashboard}")).await.unwrap();
+    assert!(
+        count(c, "img[src*='/dashboard/']").await >= 3,
+        "three charts"
+    );
+    assert!(
+        count(c, "table caption").await >= 3,
+        "a table for each chart"
+    );
+    let loaded = c
+        .execute(
+            "return Array.from(document.images).every(i => i.complete && i.naturalWidth > 0);",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        loaded,
+        serde_json::Value::Bool(true),
+        "every chart image loads"
+    );
+    c.execute(
+        "document.querySelector('figure, .chart').scrollIntoView();",
+        vec![],
+    )
+    .await
+    .unwrap();
+    both_widths(c, "dashboard").await;
     sign_out(c).await;
     Ok(())
 }
