@@ -167,8 +167,6 @@ pub fn store_for_import(
 
     // The other departments' live items: R09 for ours, and whose R09 ours may change (also
     // where an item withdrawn here leaves them alone with a key).
-    let keys = keys_of(items.iter().map(|i| (i.kind, i.identity_key)));
-    let gone = keys_of(withdrawn.iter().copied());
     let rows: Vec<(i64, String, String, i64, String)> = items_t::table
         .inner_join(departments::table)
         .filter(items_t::round_id.eq(round_id))
@@ -184,6 +182,15 @@ pub fn store_for_import(
         .load(conn)?;
     let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     let mut sharing = Vec::new();
+    // The file's keys only matter when another department lists anything.
+    let (keys, gone) = if rows.is_empty() {
+        (HashSet::new(), HashSet::new())
+    } else {
+        (
+            keys_of(items.iter().map(|i| (i.kind, i.identity_key))),
+            keys_of(withdrawn.iter().copied()),
+        )
+    };
     for (id, kind, identity_key, dep_id, dep_name) in rows {
         let mut shares = false;
         for key in duplicate_keys(&kind, &identity_key) {
