@@ -830,3 +830,147 @@ fn publishing_is_refused_while_errors_remain_then_numbers_versions_and_diffs_the
         );
     }
 }
+
+/// Every finding row, comparable across a recompute (ids and times left out).
+type FindingSnapshot = Vec<(i64, String, String, String, String, bool)>;
+
+fn findings_snapshot(conn: &mut DbConnection) -> FindingSnapshot {
+    findings::table
+        .order((findings::item_id, findings::code))
+        .select((
+            findings::item_id,
+            findings::code,
+            findings::severity,
+            findings::message_zh,
+            findings::message_en,
+            findings::resolved,
+        ))
+        .load(conn)
+        .unwrap()
+}
+
+/// An import computes its items' findings from the file in memory, with the context loaded by
+/// key (decisions carried over, repealed documents, the same item in other departments); a full
+/// recompute from the database afterwards must store exactly the same rows.
+#[test]
+fn findings_stored_by_an_import_equal_a_full_recompute() {
+    use nianjian::service::documents::{self, DocumentInput};
+    use nianjian::service::findings::{self as fnd, Selection};
+    let check = |conn: &mut DbConnection, round: i64, backend: &str, step: &str| {
+        let stored = findings_snapshot(conn);
+        fnd::recompute(conn, &Selection::Round(round)).unwrap();
+        let recomputed = findings_snapshot(conn);
+        assert!(!stored.is_empty(), "{backend} {step}");
+        assert_eq!(stored, recomputed, "{backend} {step}");
+    };
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        let b = t.backend;
+        // A repealed document the files cite (R08), under a title spelt differently.
+        documents::save(
+            &mut conn,
+            &Actor::cli(),
+            None,
+            &DocumentInput {
+                title: "《道路运输条例》".into(),
+                doc_number: None,
+                issuer: Some("国务院".into()),
+                level: "行政法规".into(),
+                status: "已废止".into(),
+                issued_on: None,
+                effective_on: None,
+                repealed_on: None,
+            },
+        )
+        .unwrap();
+        let law = basis(
+            BasisLevel::Law,
+            "中华人民共和国道路交通安全法",
+            Some("第十三条"),
+        );
+        let mut v1 = first_batch();
+        let mut open_kind = inspection("某某许可证年度核验", None, vec![], Disposition::Retain);
+        open_kind.kind = None;
+        open_kind.licence = None;
+        v1.push(open_kind);
+        v1.push(inspection(
+            "机动车安全技术检验",
+            Some(12),
+            vec![law.clone(), basis(BasisLevel::AdminRegulation, ROAD, None)],
+            Disposition::ConvertToAnnualReport,
+        ));
+        v1.push(training(
+            "驾驶员继续教育",
+            vec![law.clone()],
+            Disposition::Retain,
+        ));
+        submit(&mut conn, s.round, s.departments[0], b"v1", &v1).unwrap();
+        check(&mut conn, s.round, b, "first file");
+
+        // Another department lists two of the same items (R09 on both sides).
+        let other = vec![
+            v1[5].clone(),
+            inspection("出租汽车经营资格年审", Some(6), vec![], Disposition::Retain),
+            inspection(
+                "只在公安厅的年检",
+                Some(24),
+                vec![law.clone()],
+                Disposition::Retain,
+            ),
+        ];
+        submit(&mut conn, s.round, s.departments[1], b"other", &other).unwrap();
+        check(&mut conn, s.round, b, "second department");
+
+        // Decisions carried over by identity: one justified keep, one bare, one cancel.
+        let road = item_id(&mut conn, "道路运输经营许可证年度审验");
+        let taxi = item_id(&mut conn, "出租汽车经营资格年审");
+        let car = item_id(&mut conn, "机动车安全技术检验");
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            road,
+            &input("extend_cycle", Some(36), Some("经评估确需保留")),
+        )
+        .unwrap();
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            taxi,
+            &input("retain", None, Some("经评估确需保留")),
+        )
+        .unwrap();
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            car,
+            &input("cancel", None, None),
+        )
+        .unwrap();
+
+        // A newer file: one item dropped, one changed, one unchanged, one new.
+        let mut v2 = v1.clone();
+        v2.remove(1);
+        v2[1].cycle_months = Some(24);
+        v2.push(inspection(
+            "新增年检",
+            Some(12),
+            vec![],
+            Disposition::Retain,
+        ));
+        submit(&mut conn, s.round, s.departments[0], b"v2", &v2).unwrap();
+        check(&mut conn, s.round, b, "newer file");
+
+        // The dropped item listed again, and the other department drops the shared one.
+        submit(&mut conn, s.round, s.departments[0], b"v3", &v1).unwrap();
+        check(&mut conn, s.round, b, "item listed again");
+        submit(&mut conn, s.round, s.departments[1], b"other2", &other[1..]).unwrap();
+        check(&mut conn, s.round, b, "other department drops one");
+        // The city department lists the same item as the province's first (R09 across levels).
+        submit(&mut conn, s.round, s.departments[2], b"city", &v1[..1]).unwrap();
+        check(&mut conn, s.round, b, "city department");
+    }
+}

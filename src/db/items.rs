@@ -204,6 +204,30 @@ impl NewLegalBasis {
     }
 }
 
+impl NewLegalBasis {
+    /// As [`NewLegalBasis::from_domain`], with the title's key (`title_key(&b.title)`) and
+    /// its document already known.
+    pub fn from_domain_keyed(
+        item_id: i64,
+        position: usize,
+        b: &LegalBasis,
+        title_key: String,
+        document_id: Option<i64>,
+    ) -> NewLegalBasis {
+        NewLegalBasis {
+            item_id,
+            position: position as i64,
+            level: b.level.map(|l| l.code().to_string()),
+            level_inferred: b.level_inferred,
+            title: b.title.clone(),
+            title_key,
+            article: b.article.clone(),
+            issuer: b.issuer.clone(),
+            document_id,
+        }
+    }
+}
+
 #[derive(Queryable, Selectable, Debug, Clone)]
 #[diesel(table_name = legal_bases)]
 pub struct LegalBasisRow {
@@ -253,6 +277,27 @@ impl NewFinding {
             message_zh: zh.message.clone(),
             message_en: en.message.clone(),
             resolved: zh.resolved,
+            computed_at: now,
+        }
+    }
+}
+
+impl NewFinding {
+    /// One row from a rule's hit in both languages (`rules::evaluate_both`).
+    pub fn from_hit(
+        item_id: i64,
+        rule: &crate::domain::rules::Rule,
+        hit: crate::domain::rules::Hit,
+        resolved: bool,
+        now: NaiveDateTime,
+    ) -> NewFinding {
+        NewFinding {
+            item_id,
+            code: rule.code.to_string(),
+            severity: rule.severity.code().to_string(),
+            message_zh: hit.zh,
+            message_en: hit.en,
+            resolved,
             computed_at: now,
         }
     }

@@ -186,20 +186,34 @@ const RECHECK_WORDS: &[&str] = &[
 /// one item), and the key never stands alone: an item's identity is (round, department, this key,
 /// licence), so folding cannot merge the re-checks of two different licences.
 pub fn normalise_name(s: &str) -> String {
-    let mut key: String = to_simplified(&clean(s))
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .map(|c| c.to_ascii_lowercase())
-        .collect();
+    // The same as `to_simplified(&clean(s))` then the filter, in one pass: everything `clean`
+    // drops or inserts (line breaks, whitespace, zero-width and control characters) is not
+    // alphanumeric, before or after simplification, so the filter drops it anyway. Text
+    // already in NFKC (most names) skips the normaliser.
+    let table = simplified_table();
+    let keep = |out: &mut String, c: char| {
+        let c = *table.get(&c).unwrap_or(&c);
+        if c.is_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        }
+    };
+    let mut key = String::with_capacity(s.len());
+    if unicode_normalization::is_nfkc_quick(s.chars()) == unicode_normalization::IsNormalized::Yes {
+        s.chars().for_each(|c| keep(&mut key, c));
+    } else {
+        s.nfkc().for_each(|c| keep(&mut key, c));
+    }
     // A replacement can form a new match (年审验 → 年检验 is avoided by the order, but be sure).
+    // Every word differs from 年检, so a replacement always changes the key.
     for _ in 0..4 {
-        let before = key.clone();
+        let mut changed = false;
         for w in RECHECK_WORDS {
             if key.contains(w) {
                 key = key.replace(w, "年检");
+                changed = true;
             }
         }
-        if key == before {
+        if !changed {
             break;
         }
     }
@@ -634,6 +648,44 @@ mod tests {
         ];
         for (input, want) in cases {
             assert_eq!(to_simplified(input), *want, "to_simplified({input:?})");
+        }
+    }
+
+    #[test]
+    fn normalise_name_equals_its_definition_through_clean() {
+        // The definition: clean, simplify, keep the alphanumerics lower-cased, fold.
+        fn reference(s: &str) -> String {
+            let mut key: String = to_simplified(&clean(s))
+                .chars()
+                .filter(|c| c.is_alphanumeric())
+                .map(|c| c.to_ascii_lowercase())
+                .collect();
+            for _ in 0..4 {
+                let before = key.clone();
+                for w in RECHECK_WORDS {
+                    if key.contains(w) {
+                        key = key.replace(w, "年检");
+                    }
+                }
+                if key == before {
+                    break;
+                }
+            }
+            key
+        }
+        for s in [
+            "",
+            "道路运输经营许可证年度审验",
+            " 道路运输经营许可证　年检。",
+            "《道路運輸經營許可證》年度檢驗",
+            "ＡＢＣ１２３ 证\r\n年审验",
+            "①号\u{200B}证\u{FEFF}年\u{00AD}审",
+            "ﾃｽﾄ ㍿ ﬁ Ⅻ ½",
+            "Road\tTransport  Permit\u{2028}Annual",
+            "年审年审验年度年审\u{0085}审验",
+            "\u{0007}控制\u{001F}字符",
+        ] {
+            assert_eq!(normalise_name(s), reference(s), "{s:?}");
         }
     }
 

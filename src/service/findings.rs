@@ -13,7 +13,8 @@ use crate::db::schema::{
 };
 use crate::db::{DbConnection, now};
 use crate::domain::rules::{self, DecisionFacts, RuleContext};
-use crate::domain::{Disposition, Lang};
+use crate::domain::{Disposition, ItemDraft, Kind};
+use chrono::NaiveDateTime;
 
 /// Which items to recompute.
 #[derive(Debug, Clone)]
@@ -84,31 +85,163 @@ pub fn recompute(conn: &mut DbConnection, selection: &Selection) -> QueryResult<
     let mut new_findings = Vec::with_capacity(rows.len() * 2);
     for row in &rows {
         let draft = row.to_draft(bases.remove(&row.id).unwrap_or_default());
-        let mut others: Vec<String> = duplicate_keys(&row.kind, &row.identity_key)
-            .iter()
-            .filter_map(|k| duplicates.get(k))
-            .flat_map(|deps| deps.iter())
-            .filter(|(dep_id, _)| *dep_id != row.department_id)
-            .map(|(_, name)| name.clone())
-            .collect();
-        others.sort();
-        others.dedup();
         let ctx = RuleContext {
             decision: decisions.get(&row.id).cloned(),
             repealed_bases: repealed.get(&row.id).cloned().unwrap_or_default(),
-            duplicate_departments: others,
+            duplicate_departments: other_departments(
+                &duplicates,
+                &row.kind,
+                &row.identity_key,
+                row.department_id,
+            ),
         };
-        let zh = rules::evaluate(&draft, &ctx, Lang::Zh);
-        let en = rules::evaluate(&draft, &ctx, Lang::En);
-        for (z, e) in zh.iter().zip(en.iter()) {
-            new_findings.push(NewFinding::from_pair(row.id, z, e, at));
-        }
+        push_findings(&mut new_findings, row.id, &draft, &ctx, at);
     }
     for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
         diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
     }
     items::insert_findings(conn, &new_findings)?;
     Ok(rows.len())
+}
+
+/// The names of the departments other than `department_id` that list an item of the same
+/// duplicate keys (R09), sorted and without repeats.
+fn other_departments(
+    index: &HashMap<String, Vec<(i64, String)>>,
+    kind: &str,
+    identity_key: &str,
+    department_id: i64,
+) -> Vec<String> {
+    if index.is_empty() {
+        return Vec::new();
+    }
+    let mut others: Vec<String> = duplicate_keys(kind, identity_key)
+        .iter()
+        .filter_map(|k| index.get(k))
+        .flat_map(|deps| deps.iter())
+        .filter(|(dep_id, _)| *dep_id != department_id)
+        .map(|(_, name)| name.clone())
+        .collect();
+    others.sort();
+    others.dedup();
+    others
+}
+
+/// Every rule on one item, run once for both languages, as rows to store.
+fn push_findings(
+    out: &mut Vec<NewFinding>,
+    item_id: i64,
+    draft: &ItemDraft,
+    ctx: &RuleContext,
+    at: NaiveDateTime,
+) {
+    for (rule, hit, resolved) in rules::evaluate_both(draft, ctx) {
+        out.push(NewFinding::from_hit(item_id, rule, hit, resolved, at));
+    }
+}
+
+/// An item an import has just stored, as its findings need it.
+#[derive(Debug)]
+pub struct StoredItem<'a> {
+    pub id: i64,
+    /// The stored kind code (`NewItem::kind`).
+    pub kind: &'a str,
+    pub identity_key: &'a str,
+    pub draft: &'a ItemDraft,
+    /// Titles of the legal documents its bases are linked to that are repealed (R08), in
+    /// basis order.
+    pub repealed_bases: Vec<String>,
+}
+
+/// The findings of a department's live items right after an import stored them (`items`: all
+/// of them, the file's statements), computed from the statements in memory instead of reading
+/// every item back: the same rows as `recompute(Selection::Department)` would store (the
+/// `import_findings` tests hold the two equal). `prior` are the ids of the items that existed
+/// before the import: only they can carry decisions and old findings. `withdrawn` are the
+/// (kind, identity key) of the items the import withdrew. Returns the ids of the other
+/// departments' live items sharing a duplicate key with the file or with a withdrawn item,
+/// whose R09 the caller refreshes with [`recompute`].
+pub fn store_for_import(
+    conn: &mut DbConnection,
+    round_id: i64,
+    department_id: i64,
+    items: &[StoredItem<'_>],
+    prior: &[i64],
+    withdrawn: &[(&str, &str)],
+) -> QueryResult<Vec<i64>> {
+    let decisions = current_decisions(conn, prior)?;
+
+    // The other departments' live items: R09 for ours, and whose R09 ours may change (also
+    // where an item withdrawn here leaves them alone with a key).
+    let rows: Vec<(i64, String, String, i64, String)> = items_t::table
+        .inner_join(departments::table)
+        .filter(items_t::round_id.eq(round_id))
+        .filter(items_t::department_id.ne(department_id))
+        .filter(items_t::withdrawn.eq(false))
+        .select((
+            items_t::id,
+            items_t::kind,
+            items_t::identity_key,
+            items_t::department_id,
+            departments::name,
+        ))
+        .load(conn)?;
+    let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    let mut sharing = Vec::new();
+    // The file's keys only matter when another department lists anything.
+    let (keys, gone) = if rows.is_empty() {
+        (HashSet::new(), HashSet::new())
+    } else {
+        (
+            keys_of(items.iter().map(|i| (i.kind, i.identity_key))),
+            keys_of(withdrawn.iter().copied()),
+        )
+    };
+    for (id, kind, identity_key, dep_id, dep_name) in rows {
+        let mut shares = false;
+        for key in duplicate_keys(&kind, &identity_key) {
+            if !keys.contains(&key) {
+                shares |= gone.contains(&key);
+                continue;
+            }
+            shares = true;
+            let entry = index.entry(key).or_default();
+            if !entry.iter().any(|(d, _)| *d == dep_id) {
+                entry.push((dep_id, dep_name.clone()));
+            }
+        }
+        if shares {
+            sharing.push(id);
+        }
+    }
+
+    let at = now();
+    let mut new_findings = Vec::with_capacity(items.len() * 2);
+    for item in items {
+        let ctx = RuleContext {
+            decision: decisions.get(&item.id).cloned(),
+            repealed_bases: item.repealed_bases.clone(),
+            duplicate_departments: other_departments(
+                &index,
+                item.kind,
+                item.identity_key,
+                department_id,
+            ),
+        };
+        // As `ItemRow::to_draft` reads it back: a kind left open is stored as an inspection.
+        if item.draft.kind.is_none() {
+            let mut draft = item.draft.clone();
+            draft.kind = Kind::from_code(item.kind);
+            push_findings(&mut new_findings, item.id, &draft, &ctx, at);
+        } else {
+            push_findings(&mut new_findings, item.id, item.draft, &ctx, at);
+        }
+    }
+    for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
+        diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
+    }
+    items::insert_findings(conn, &new_findings)?;
+    Ok(sharing)
 }
 
 /// The ids of items in other departments that share a duplicate key with the given keys, so an

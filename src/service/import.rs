@@ -167,23 +167,48 @@ pub fn commit(
             .collect();
 
         // Bases are linked to the registry's documents as they are stored (R08 reads the link).
-        let documents: HashMap<String, i64> = legal_documents::table
-            .select((legal_documents::title_key, legal_documents::id))
-            .load::<(String, i64)>(conn)?
+        let documents: HashMap<String, (i64, bool, String)> = legal_documents::table
+            .select((
+                legal_documents::title_key,
+                legal_documents::id,
+                legal_documents::status,
+                legal_documents::title,
+            ))
+            .load::<(String, i64, String, String)>(conn)?
             .into_iter()
+            .map(|(key, id, status, title)| (key, (id, status == "repealed", title)))
             .collect();
-        let link = |mut b: NewLegalBasis| {
-            b.document_id = documents.get(&b.title_key).copied();
-            b
+        // A file cites the same few titles over and over: each is normalised once.
+        let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
+        let mut link = |item_id: i64, draft: &ItemDraft, out: &mut Vec<NewLegalBasis>| {
+            for (i, b) in draft.legal_bases.iter().enumerate() {
+                let (key, document_id) = match title_keys.get(b.title.as_str()) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let key = items::title_key(&b.title);
+                        let id = documents.get(&key).map(|d| d.0);
+                        title_keys.insert(b.title.clone(), (key.clone(), id));
+                        (key, id)
+                    }
+                };
+                out.push(NewLegalBasis::from_domain_keyed(
+                    item_id,
+                    i,
+                    b,
+                    key,
+                    document_id,
+                ));
+            }
         };
         let mut seen = HashSet::new();
         let mut fresh: Vec<NewItem> = Vec::new();
-        let mut fresh_bases: Vec<(String, &ItemDraft)> = Vec::new();
+        let mut fresh_bases: Vec<NewLegalBasis> = Vec::new();
         let mut added = Vec::new();
         let mut changed = Vec::new();
         let mut unchanged = 0usize;
         let mut touched_ids = Vec::new();
-        let mut identities: Vec<(String, String)> = Vec::with_capacity(input.items.len());
+        // Per stated item: its id once known (re-stated items keep theirs), kind, identity.
+        let mut stored: Vec<(Option<i64>, String, String)> = Vec::with_capacity(input.items.len());
         for stated in &input.items {
             let row = NewItem::from_draft(
                 stated.draft,
@@ -199,14 +224,16 @@ pub fn commit(
             if !seen.insert(row.identity_key.clone()) {
                 return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
             }
-            identities.push((row.kind.clone(), row.identity_key.clone()));
             match by_key.remove(&row.identity_key) {
                 None => {
                     added.push(stated.draft.name.clone());
-                    fresh_bases.push((row.identity_key.clone(), stated.draft));
+                    stored.push((None, row.kind.clone(), row.identity_key.clone()));
+                    // The item id is set once the items are stored.
+                    link(0, stated.draft, &mut fresh_bases);
                     fresh.push(row);
                 }
                 Some(old) => {
+                    stored.push((Some(old.id), row.kind.clone(), row.identity_key.clone()));
                     let old_draft =
                         old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
                     let fields = changed_fields(&old_draft, stated.draft);
@@ -229,13 +256,8 @@ pub fn commit(
                         .execute(conn)?;
                     diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq(old.id)))
                         .execute(conn)?;
-                    let bases: Vec<NewLegalBasis> = stated
-                        .draft
-                        .legal_bases
-                        .iter()
-                        .enumerate()
-                        .map(|(i, b)| link(NewLegalBasis::from_domain(old.id, i, b)))
-                        .collect();
+                    let mut bases = Vec::with_capacity(stated.draft.legal_bases.len());
+                    link(old.id, stated.draft, &mut bases);
                     items::insert_bases(conn, &bases)?;
                     touched_ids.push(old.id);
                 }
@@ -249,27 +271,27 @@ pub fn commit(
                 .load::<(String, i64)>(conn)?
                 .into_iter()
                 .collect();
-            let mut bases = Vec::new();
-            for (key, draft) in &fresh_bases {
-                if let Some(&id) = ids.get(key) {
-                    bases.extend(
-                        draft
-                            .legal_bases
-                            .iter()
-                            .enumerate()
-                            .map(|(i, b)| link(NewLegalBasis::from_domain(id, i, b))),
-                    );
+            let mut bases = fresh_bases.iter_mut();
+            for ((id, _, key), stated) in stored.iter_mut().zip(&input.items) {
+                if id.is_some() {
+                    continue;
+                }
+                *id = ids.get(key).copied();
+                for b in bases.by_ref().take(stated.draft.legal_bases.len()) {
+                    b.item_id = id.unwrap_or(0);
                 }
             }
-            items::insert_bases(conn, &bases)?;
+            items::insert_bases(conn, &fresh_bases)?;
         }
 
         // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
         let mut removed = Vec::new();
         let mut withdrawn_ids = Vec::new();
+        let mut withdrawn_keys = Vec::new();
         for old in by_key.into_values().filter(|r| !r.withdrawn) {
-            removed.push(old.name.clone());
+            removed.push(old.name);
             withdrawn_ids.push(old.id);
+            withdrawn_keys.push((old.kind, old.identity_key));
         }
         for chunk in withdrawn_ids.chunks(items::INSERT_CHUNK * 4) {
             diesel::update(items_t::table.filter(items_t::id.eq_any(chunk)))
@@ -277,17 +299,49 @@ pub fn commit(
                 .execute(conn)?;
         }
 
-        // Findings of this department, and R09 of the other departments' matching items.
-        findings::recompute(
+        // Findings of this department's items, from the statements in memory (R08 from the
+        // links just made), then R09 of the other departments' matching items.
+        let repealed: HashMap<&str, &str> = documents
+            .iter()
+            .filter(|(_, d)| d.1)
+            .map(|(key, d)| (key.as_str(), d.2.as_str()))
+            .collect();
+        let subjects: Vec<findings::StoredItem<'_>> = stored
+            .iter()
+            .zip(&input.items)
+            .filter_map(|((id, kind, key), stated)| {
+                Some(findings::StoredItem {
+                    id: (*id)?,
+                    kind,
+                    identity_key: key,
+                    draft: stated.draft,
+                    repealed_bases: if repealed.is_empty() {
+                        Vec::new()
+                    } else {
+                        stated
+                            .draft
+                            .legal_bases
+                            .iter()
+                            .filter_map(|b| {
+                                let (key, _) = title_keys.get(b.title.as_str())?;
+                                repealed.get(key.as_str()).map(|t| t.to_string())
+                            })
+                            .collect()
+                    },
+                })
+            })
+            .collect();
+        let others = findings::store_for_import(
             conn,
-            &Selection::Department {
-                round_id: input.round_id,
-                department_id: input.department_id,
-            },
+            input.round_id,
+            input.department_id,
+            &subjects,
+            &touched_ids,
+            &withdrawn_keys
+                .iter()
+                .map(|(k, i)| (k.as_str(), i.as_str()))
+                .collect::<Vec<_>>(),
         )?;
-        let keys = findings::keys_of(identities.iter().map(|(k, i)| (k.as_str(), i.as_str())));
-        let others =
-            findings::items_sharing_keys(conn, input.round_id, input.department_id, &keys)?;
         findings::recompute(
             conn,
             &Selection::Items {
