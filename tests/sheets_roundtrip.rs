@@ -336,6 +336,37 @@ fn a_header_over_two_rows_and_a_title_above() {
     );
 }
 
+/// A sheet of a header and `items` rows under two title rows.
+fn sheet_of(items: u32) -> Vec<u8> {
+    let mut workbook = Workbook::new();
+    let sheet = workbook.add_worksheet().set_name("年检事项").unwrap();
+    sheet.write_string(0, 0, "山东省年检事项清理表").unwrap();
+    sheet.write_string(1, 0, "填报单位：某厅").unwrap();
+    for (c, h) in ["事项名称", "实施部门", "检验周期", "拟处理意见"]
+        .iter()
+        .enumerate()
+    {
+        sheet.write_string(2, c as u16, *h).unwrap();
+    }
+    for r in 3..3 + items {
+        sheet.write_string(r, 0, format!("事项{r}")).unwrap();
+        sheet.write_string(r, 1, "某厅").unwrap();
+        sheet.write_string(r, 2, "每年").unwrap();
+        sheet.write_string(r, 3, "保留").unwrap();
+    }
+    workbook.save_to_buffer().unwrap()
+}
+
+#[test]
+fn the_row_cap_counts_data_rows_so_a_full_sheet_under_its_titles_reads() {
+    let limits = Limits {
+        max_rows: 100,
+        ..Limits::default()
+    };
+    let report = read_workbook("full.xlsx", &sheet_of(100), &limits, Lang::Zh).unwrap();
+    assert_eq!(report.items.len(), 100);
+}
+
 #[test]
 fn over_the_row_cap_the_message_names_the_limit() {
     let mut workbook = Workbook::new();
@@ -346,7 +377,7 @@ fn over_the_row_cap_the_message_names_the_limit() {
     {
         sheet.write_string(0, c as u16, *h).unwrap();
     }
-    for r in 1..=120u32 {
+    for r in 1..=140u32 {
         sheet.write_string(r, 0, format!("事项{r}")).unwrap();
         sheet.write_string(r, 1, "某厅").unwrap();
         sheet.write_string(r, 2, "每年").unwrap();
@@ -368,12 +399,12 @@ fn over_the_row_cap_the_message_names_the_limit() {
     );
     assert!(e.message(Lang::Zh).contains("年检事项"));
     assert!(
-        e.message(Lang::En).contains("100 rows"),
+        e.message(Lang::En).contains("100 data rows"),
         "{}",
         e.message(Lang::En)
     );
     // The same workbook under the default caps reads.
-    assert_eq!(read("big.xlsx", &bytes).summary.items, 120);
+    assert_eq!(read("big.xlsx", &bytes).summary.items, 140);
 
     let cells = Limits {
         max_cells: 200,

@@ -47,6 +47,18 @@ pub struct Limits {
     pub max_cells: u64,
 }
 
+/// Rows a sheet may use above its data: titles, 填报单位 lines and the header, which is looked for
+/// within the first 30 rows. The row limit counts data rows, so a sheet of exactly `max_rows`
+/// items under a title and a header is accepted.
+pub const HEADER_ROWS: u32 = 30;
+
+impl Limits {
+    /// The highest row a sheet may use: `max_rows` data rows plus [`HEADER_ROWS`].
+    pub fn sheet_rows(&self) -> u64 {
+        u64::from(self.max_rows) + u64::from(HEADER_ROWS)
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Limits {
@@ -263,8 +275,8 @@ impl FileError {
             ),
             (FileErrorCode::TooManyRows, _) => pick(
                 zh,
-                format!("工作表“{sheet}”用到了第 {found} 行，超过每张工作表 {limit} 行的上限。请删除表格下方多余的内容（包括只有格式的空行），或拆分为多个文件分别上传。"),
-                format!("Sheet “{sheet}” uses row {found}, over the limit of {limit} rows per sheet. Delete what lies below the table (including formatted empty rows), or split the file and upload the parts."),
+                format!("工作表“{sheet}”用到了第 {found} 行，超过每张工作表 {limit} 行数据（另加表头区 30 行）的上限。请删除表格下方多余的内容（包括只有格式的空行），或拆分为多个文件分别上传。"),
+                format!("Sheet “{sheet}” uses row {found}, over the limit of {limit} data rows per sheet (plus 30 rows for titles and the header). Delete what lies below the table (including formatted empty rows), or split the file and upload the parts."),
             ),
             (FileErrorCode::TooManyColumns, _) => pick(
                 zh,
@@ -699,7 +711,7 @@ impl Extent {
             return Ok(());
         };
         let first_col = self.first_col.unwrap_or(0);
-        if self.last_row + 1 > u64::from(limits.max_rows) {
+        if self.last_row + 1 > limits.sheet_rows() {
             return Err(FileError::over(
                 FileErrorCode::TooManyRows,
                 limits.max_rows.into(),
@@ -800,7 +812,7 @@ fn check_ods_content<R: std::io::BufRead>(reader: R, limits: &Limits) -> Result<
                 if has_children || has_value {
                     extent.add(row, row_repeat, col, repeat);
                     // A repeat far to the right or below is refused before it is counted again.
-                    if extent.last_row + 1 > u64::from(limits.max_rows)
+                    if extent.last_row + 1 > limits.sheet_rows()
                         || extent.last_col + 1 > u64::from(limits.max_columns)
                         || extent.cells > limits.max_cells
                     {
@@ -942,7 +954,7 @@ fn check_dimensions(data: &[u8], sheet: &str, limits: &Limits) -> Result<(), Fil
         // calamine would compute a negative row count.
         return Err(FileError::corrupt("DIMENSIONS").with_sheet(sheet));
     }
-    if last_row > limits.max_rows {
+    if u64::from(last_row) > limits.sheet_rows() {
         return Err(FileError::over(
             FileErrorCode::TooManyRows,
             limits.max_rows.into(),

@@ -112,7 +112,7 @@ struct Caps<'l> {
 
 impl Caps<'_> {
     fn check(&mut self, sheet: &str, row: u32, col: u32) -> Result<(), FileError> {
-        if row >= self.limits.max_rows {
+        if u64::from(row) >= self.limits.sheet_rows() {
             return Err(FileError::over(
                 FileErrorCode::TooManyRows,
                 self.limits.max_rows.into(),
@@ -495,7 +495,7 @@ pub(crate) mod tests {
         let bytes = xlsx_with(|wb| {
             let sheet = wb.add_worksheet().set_name("年检事项").unwrap();
             sheet.write_string(0, 0, "事项名称").unwrap();
-            sheet.write_string(150, 0, "far").unwrap();
+            sheet.write_string(150, 0, "far").unwrap(); // past 100 data rows + 30
         });
         let limits = Limits {
             max_rows: 100,
