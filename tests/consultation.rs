@@ -12,10 +12,8 @@ use chrono::{Duration, Utc};
 use common::seed::{basis, inspection};
 use common::{Persona, SignedIn, TestApp, with_session};
 use diesel::prelude::*;
-use nianjian::db::audit::Actor;
 use nianjian::db::schema::comments;
 use nianjian::domain::{BasisLevel, Disposition};
-use nianjian::service::import::{self, StatedItem, SubmissionInput};
 use rocket::http::{ContentType, Cookie, Status};
 use rocket::local::blocking::LocalResponse;
 use serde_json::{Value, json};
@@ -51,31 +49,14 @@ fn world(app: &TestApp) -> (i64, Vec<i64>) {
             Disposition::Retain,
         ),
     ];
-    let items = drafts
-        .iter()
-        .enumerate()
-        .map(|(i, d)| StatedItem {
-            sheet: "年检事项",
-            row: 5 + i as u32,
-            draft: d,
-        })
-        .collect();
-    import::commit(
+    common::seed::submit(
         &mut conn,
-        &Actor::cli(),
-        SubmissionInput {
-            round_id: round,
-            department_id: app.dept_a,
-            file_name: "济南市交通运输局.xlsx",
-            format: "xlsx",
-            bytes: b"consultation test",
-            report_json: "{}".into(),
-            items,
-            error_count: 0,
-            uploaded_by: None,
-        },
-    )
-    .expect("the items are stored");
+        round,
+        app.dept_a,
+        "济南市交通运输局.xlsx",
+        b"consultation test",
+        &drafts,
+    );
     use nianjian::db::schema::items;
     let ids: Vec<i64> = items::table
         .filter(items::round_id.eq(round))

@@ -38,7 +38,6 @@ use nianjian::db::scope::Scope;
 use nianjian::domain::{BasisLevel, Disposition, ItemDraft, Lang};
 use nianjian::service::dashboard::{self, DepartmentState};
 use nianjian::service::decisions::{self, DecisionInput};
-use nianjian::service::import::{self, StatedItem, SubmissionInput};
 use rocket::http::{ContentType, Status};
 use serde_json::Value;
 
@@ -51,31 +50,7 @@ struct Round {
 
 fn commit(app: &TestApp, round: i64, department: i64, drafts: &[ItemDraft], bytes: &[u8]) {
     let mut conn = app.conn();
-    let items = drafts
-        .iter()
-        .enumerate()
-        .map(|(i, d)| StatedItem {
-            sheet: "年检事项",
-            row: 4 + i as u32,
-            draft: d,
-        })
-        .collect();
-    import::commit(
-        &mut conn,
-        &Actor::cli(),
-        SubmissionInput {
-            round_id: round,
-            department_id: department,
-            file_name: "报送表.xlsx",
-            format: "xlsx",
-            bytes,
-            report_json: "{}".into(),
-            items,
-            error_count: 0,
-            uploaded_by: None,
-        },
-    )
-    .expect("commit");
+    common::seed::submit(&mut conn, round, department, "报送表.xlsx", bytes, drafts);
 }
 
 fn decide(app: &TestApp, round: i64, name: &str, decision: Disposition, cycle: Option<u32>) {

@@ -10,9 +10,7 @@ use common::seed::{basis, inspection};
 use common::{Persona, SignedIn, TestApp, with_cookie, with_session};
 use diesel::prelude::*;
 use nianjian::config::Settings;
-use nianjian::db::audit::Actor;
 use nianjian::domain::{BasisLevel, Disposition, ItemDraft};
-use nianjian::service::import::{self, StatedItem, SubmissionInput};
 use rocket::http::{ContentType, Status};
 use rocket::local::blocking::LocalResponse;
 use serde_json::Value;
@@ -108,31 +106,14 @@ fn page(res: LocalResponse<'_>) -> (Status, String) {
 fn world(app: &TestApp, drafts: &[ItemDraft]) -> i64 {
     let mut conn = app.conn();
     let round = common::seed::round(&mut conn, app.province, "2026年年检和指定培训清理");
-    let items = drafts
-        .iter()
-        .enumerate()
-        .map(|(i, d)| StatedItem {
-            sheet: "年检事项",
-            row: 4 + i as u32,
-            draft: d,
-        })
-        .collect();
-    import::commit(
+    common::seed::submit(
         &mut conn,
-        &Actor::cli(),
-        SubmissionInput {
-            round_id: round,
-            department_id: app.dept_a,
-            file_name: "交通运输局.xlsx",
-            format: "xlsx",
-            bytes: b"department A",
-            report_json: "{}".into(),
-            items,
-            error_count: 0,
-            uploaded_by: None,
-        },
-    )
-    .expect("commit");
+        round,
+        app.dept_a,
+        "交通运输局.xlsx",
+        b"department A",
+        drafts,
+    );
     round
 }
 

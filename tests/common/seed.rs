@@ -125,3 +125,42 @@ pub fn training(name: &str, bases: Vec<LegalBasis>, proposed: Disposition) -> It
         ..ItemDraft::default()
     }
 }
+
+/// Stores `drafts` as one department's submission of `file_name` through the import service
+/// (rows from 4 of a 年检事项 sheet, as under a title and a header).
+pub fn submit(
+    conn: &mut DbConnection,
+    round: i64,
+    department: i64,
+    file_name: &str,
+    bytes: &[u8],
+    drafts: &[ItemDraft],
+) {
+    use nianjian::db::audit::Actor;
+    use nianjian::service::import::{self, StatedItem, SubmissionInput};
+    let items = drafts
+        .iter()
+        .enumerate()
+        .map(|(i, d)| StatedItem {
+            sheet: "年检事项",
+            row: 4 + i as u32,
+            draft: d,
+        })
+        .collect();
+    import::commit(
+        conn,
+        &Actor::cli(),
+        SubmissionInput {
+            round_id: round,
+            department_id: department,
+            file_name,
+            format: "xlsx",
+            bytes,
+            report_json: "{}".into(),
+            items,
+            error_count: 0,
+            uploaded_by: None,
+        },
+    )
+    .expect("the department's items are stored");
+}
