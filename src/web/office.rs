@@ -44,19 +44,7 @@ fn v<T: Serialize>(x: T) -> Value {
     Value::from(minijinja::value::Serde(x))
 }
 
-/// A refusal as a form shows it: the field at fault (if known), the message, bad rows.
-#[derive(Debug, Clone, Serialize)]
-struct ErrorView {
-    field: Option<&'static str>,
-    message: String,
-    rows: Vec<RowView>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-struct RowView {
-    row: u32,
-    message: String,
-}
+use crate::web::admin::pages::{ErrorView, RowView};
 
 impl ErrorView {
     fn of(e: &AppError, lang: Lang, field: Option<&'static str>) -> ErrorView {

@@ -17,7 +17,7 @@
 
 mod api;
 pub use api::ListUpload;
-mod pages;
+pub(crate) mod pages;
 
 use rocket::Route;
 use rocket::http::Status;

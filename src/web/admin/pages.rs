@@ -30,18 +30,19 @@ use crate::web::pages::{Page, PageContext};
 // ---------------------------------------------------------------------------------------------
 // Shared pieces
 
-/// A refusal as a page shows it.
+/// A refusal as a form shows it (admin and office pages alike): the field at fault (if known),
+/// the message, and the bad rows of an imported file.
 #[derive(Debug, Clone, Serialize)]
-struct ErrorView {
-    field: Option<&'static str>,
-    message: String,
-    rows: Vec<RowView>,
+pub(crate) struct ErrorView {
+    pub(crate) field: Option<&'static str>,
+    pub(crate) message: String,
+    pub(crate) rows: Vec<RowView>,
 }
 
 #[derive(Debug, Clone, Serialize)]
-struct RowView {
-    row: u32,
-    message: String,
+pub(crate) struct RowView {
+    pub(crate) row: u32,
+    pub(crate) message: String,
 }
 
 /// The status and the view of an error.
