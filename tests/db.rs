@@ -120,6 +120,26 @@ fn sqlite_pragmas_hold_on_pooled_connections() {
         get(&mut conn, "SELECT timeout FROM pragma_busy_timeout"),
         "15000"
     );
+    // A 16 MiB page cache for reading; an import raises it to 64 MiB for its transaction and
+    // gives the pooled connection back with 16 MiB again.
+    let cache = |conn: &mut DbConnection| get(conn, "SELECT cache_size FROM pragma_cache_size");
+    assert_eq!(cache(&mut conn), "-16384");
+    let seeded = common::seed::province(&mut conn);
+    let drafts = vec![common::seed::inspection(
+        "道路运输证年审",
+        Some(12),
+        vec![],
+        nianjian::domain::Disposition::Cancel,
+    )];
+    common::seed::submit(
+        &mut conn,
+        seeded.round,
+        seeded.departments[0],
+        "a.xlsx",
+        b"a",
+        &drafts,
+    );
+    assert_eq!(cache(&mut conn), "-16384");
 }
 
 #[test]

@@ -17,6 +17,30 @@ pub fn lock_audit_head(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// SQLite's page cache per pooled connection while reading (the pragma at connect), in KiB.
+pub const SQLITE_READ_CACHE_KIB: i64 = 16 * 1024;
+/// SQLite's page cache while a big write runs: a 100,000-row import's transaction then stays in
+/// memory instead of spilling dirty pages to the WAL one by one before it commits.
+pub const SQLITE_WRITE_CACHE_KIB: i64 = 64 * 1024;
+
+/// Runs `f` with the large page cache on SQLite (nothing to do on PostgreSQL), and puts the
+/// connection's cache back afterwards whatever `f` returned: a pooled connection must not keep
+/// 64 MiB of pages for every later read.
+pub fn with_write_cache<T, E: From<diesel::result::Error>>(
+    conn: &mut DbConnection,
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
+    let sqlite = matches!(conn, DbConnection::Sqlite(_));
+    if sqlite {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}"))?;
+    }
+    let out = f(conn);
+    if sqlite {
+        conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_READ_CACHE_KIB}"))?;
+    }
+    out
+}
+
 /// A multi-row INSERT. `MultiConnection` has no batch insert, so the statement (the same one)
 /// is built for the concrete connection. Insertable structs used here carry
 /// `treat_none_as_default_value = false`, which makes SQLite run one real multi-row statement.

@@ -41,10 +41,10 @@ const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/po
 pub const DEFAULT_SQLITE_PATH: &str = "data/nianjian.db";
 
 /// Pragmas applied on every acquire: official records deserve `synchronous=FULL`.
-/// `cache_size = -65536`: a 64 MiB page cache per connection (the default is 2 MiB), so a
-/// 100,000-row import's transaction is not spilled to the WAL page by page before it commits.
+/// `cache_size = -16384`: a 16 MiB page cache per pooled connection (the default is 2 MiB); an
+/// import raises it for its transaction (`backend::with_write_cache`).
 const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;";
+     PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;";
 
 /// Where the data lives, parsed from a URL. Anything unrecognised is refused, never guessed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -120,267 +120,270 @@ pub fn commit(
         return Err(CommitError::HasErrors(input.error_count));
     }
     let sha = sha256_hex(input.bytes);
-    write_transaction(conn, |conn| {
-        let previous = submissions::current(conn, input.round_id, input.department_id)?;
-        if let Some(prev) = &previous
-            && prev.sha256 == sha
-        {
-            return Ok(CommitOutcome::Unchanged {
-                submission_id: prev.id,
-            });
-        }
-        let at = now();
-        let submission_id = submissions::insert(
-            conn,
-            &NewSubmission {
-                round_id: input.round_id,
-                department_id: input.department_id,
-                file_name: input.file_name.to_string(),
-                format: input.format.to_string(),
-                sha256: sha.clone(),
-                size_bytes: input.bytes.len() as i64,
-                content: input.bytes.to_vec(),
-                report: input.report_json.clone(),
-                item_count: input.items.len() as i64,
-                error_count: 0,
-                uploaded_by: input.uploaded_by,
-                uploaded_at: at,
-                superseded_by: None,
-            },
-        )?;
-        if let Some(prev) = &previous {
-            submissions::mark_superseded(conn, prev.id, submission_id)?;
-        }
-
-        // What the department had before, keyed by identity.
-        let existing: Vec<ItemRow> =
-            items::of_department(conn, input.round_id, input.department_id)?;
-        let existing_ids: Vec<i64> = existing.iter().map(|r| r.id).collect();
-        let mut existing_bases = if existing.is_empty() {
-            HashMap::new()
-        } else {
-            items::bases_of(conn, &existing_ids)?
-        };
-        let mut by_key: HashMap<String, ItemRow> = existing
-            .into_iter()
-            .map(|r| (r.identity_key.clone(), r))
-            .collect();
-
-        // Bases are linked to the registry's documents as they are stored (R08 reads the link).
-        let documents: HashMap<String, (i64, bool, String)> = legal_documents::table
-            .select((
-                legal_documents::title_key,
-                legal_documents::id,
-                legal_documents::status,
-                legal_documents::title,
-            ))
-            .load::<(String, i64, String, String)>(conn)?
-            .into_iter()
-            .map(|(key, id, status, title)| (key, (id, status == "repealed", title)))
-            .collect();
-        // A file cites the same few titles over and over: each is normalised once.
-        let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
-        let mut link = |item_id: i64, draft: &ItemDraft, out: &mut Vec<NewLegalBasis>| {
-            for (i, b) in draft.legal_bases.iter().enumerate() {
-                let (key, document_id) = match title_keys.get(b.title.as_str()) {
-                    Some(known) => known.clone(),
-                    None => {
-                        let key = items::title_key(&b.title);
-                        let id = documents.get(&key).map(|d| d.0);
-                        title_keys.insert(b.title.clone(), (key.clone(), id));
-                        (key, id)
-                    }
-                };
-                out.push(NewLegalBasis::from_domain_keyed(
-                    item_id,
-                    i,
-                    b,
-                    key,
-                    document_id,
-                ));
+    crate::db::backend::with_write_cache(conn, |conn| {
+        write_transaction(conn, |conn| {
+            let previous = submissions::current(conn, input.round_id, input.department_id)?;
+            if let Some(prev) = &previous
+                && prev.sha256 == sha
+            {
+                return Ok(CommitOutcome::Unchanged {
+                    submission_id: prev.id,
+                });
             }
-        };
-        let mut seen = HashSet::new();
-        let mut fresh: Vec<NewItem> = Vec::new();
-        let mut fresh_bases: Vec<NewLegalBasis> = Vec::new();
-        let mut added = Vec::new();
-        let mut changed = Vec::new();
-        let mut unchanged = 0usize;
-        let mut touched_ids = Vec::new();
-        // Per stated item: its id once known (re-stated items keep theirs), kind, identity.
-        let mut stored: Vec<(Option<i64>, String, String)> = Vec::with_capacity(input.items.len());
-        for stated in &input.items {
-            let row = NewItem::from_draft(
-                stated.draft,
-                Placement {
+            let at = now();
+            let submission_id = submissions::insert(
+                conn,
+                &NewSubmission {
                     round_id: input.round_id,
                     department_id: input.department_id,
-                    submission_id,
-                    sheet: stated.sheet,
-                    row: stated.row,
+                    file_name: input.file_name.to_string(),
+                    format: input.format.to_string(),
+                    sha256: sha.clone(),
+                    size_bytes: input.bytes.len() as i64,
+                    content: input.bytes.to_vec(),
+                    report: input.report_json.clone(),
+                    item_count: input.items.len() as i64,
+                    error_count: 0,
+                    uploaded_by: input.uploaded_by,
+                    uploaded_at: at,
+                    superseded_by: None,
                 },
-                at,
-            );
-            if !seen.insert(row.identity_key.clone()) {
-                return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
+            )?;
+            if let Some(prev) = &previous {
+                submissions::mark_superseded(conn, prev.id, submission_id)?;
             }
-            match by_key.remove(&row.identity_key) {
-                None => {
-                    added.push(stated.draft.name.clone());
-                    stored.push((None, row.kind.clone(), row.identity_key.clone()));
-                    // The item id is set once the items are stored.
-                    link(0, stated.draft, &mut fresh_bases);
-                    fresh.push(row);
-                }
-                Some(old) => {
-                    stored.push((Some(old.id), row.kind.clone(), row.identity_key.clone()));
-                    let old_draft =
-                        old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
-                    let fields = changed_fields(&old_draft, stated.draft);
-                    if fields.is_empty() && !old.withdrawn {
-                        unchanged += 1;
-                    } else {
-                        changed.push(ChangedItem {
-                            name: stated.draft.name.clone(),
-                            fields,
-                        });
-                    }
-                    // Keep the identity, state and decisions; take the new statement.
-                    let update = NewItem {
-                        state: old.state.clone(),
-                        created_at: old.created_at,
-                        ..row
-                    };
-                    diesel::update(items_t::table.find(old.id))
-                        .set(&update)
-                        .execute(conn)?;
-                    diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq(old.id)))
-                        .execute(conn)?;
-                    let mut bases = Vec::with_capacity(stated.draft.legal_bases.len());
-                    link(old.id, stated.draft, &mut bases);
-                    items::insert_bases(conn, &bases)?;
-                    touched_ids.push(old.id);
-                }
-            }
-        }
-        items::insert_items(conn, &fresh)?;
-        if !fresh.is_empty() {
-            let ids: HashMap<String, i64> = items_t::table
-                .filter(items_t::submission_id.eq(submission_id))
-                .select((items_t::identity_key, items_t::id))
-                .load::<(String, i64)>(conn)?
+
+            // What the department had before, keyed by identity.
+            let existing: Vec<ItemRow> =
+                items::of_department(conn, input.round_id, input.department_id)?;
+            let existing_ids: Vec<i64> = existing.iter().map(|r| r.id).collect();
+            let mut existing_bases = if existing.is_empty() {
+                HashMap::new()
+            } else {
+                items::bases_of(conn, &existing_ids)?
+            };
+            let mut by_key: HashMap<String, ItemRow> = existing
                 .into_iter()
+                .map(|r| (r.identity_key.clone(), r))
                 .collect();
-            let mut bases = fresh_bases.iter_mut();
-            for ((id, _, key), stated) in stored.iter_mut().zip(&input.items) {
-                if id.is_some() {
-                    continue;
+
+            // Bases are linked to the registry's documents as they are stored (R08 reads the link).
+            let documents: HashMap<String, (i64, bool, String)> = legal_documents::table
+                .select((
+                    legal_documents::title_key,
+                    legal_documents::id,
+                    legal_documents::status,
+                    legal_documents::title,
+                ))
+                .load::<(String, i64, String, String)>(conn)?
+                .into_iter()
+                .map(|(key, id, status, title)| (key, (id, status == "repealed", title)))
+                .collect();
+            // A file cites the same few titles over and over: each is normalised once.
+            let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
+            let mut link = |item_id: i64, draft: &ItemDraft, out: &mut Vec<NewLegalBasis>| {
+                for (i, b) in draft.legal_bases.iter().enumerate() {
+                    let (key, document_id) = match title_keys.get(b.title.as_str()) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let key = items::title_key(&b.title);
+                            let id = documents.get(&key).map(|d| d.0);
+                            title_keys.insert(b.title.clone(), (key.clone(), id));
+                            (key, id)
+                        }
+                    };
+                    out.push(NewLegalBasis::from_domain_keyed(
+                        item_id,
+                        i,
+                        b,
+                        key,
+                        document_id,
+                    ));
                 }
-                *id = ids.get(key).copied();
-                for b in bases.by_ref().take(stated.draft.legal_bases.len()) {
-                    b.item_id = id.unwrap_or(0);
+            };
+            let mut seen = HashSet::new();
+            let mut fresh: Vec<NewItem> = Vec::new();
+            let mut fresh_bases: Vec<NewLegalBasis> = Vec::new();
+            let mut added = Vec::new();
+            let mut changed = Vec::new();
+            let mut unchanged = 0usize;
+            let mut touched_ids = Vec::new();
+            // Per stated item: its id once known (re-stated items keep theirs), kind, identity.
+            let mut stored: Vec<(Option<i64>, String, String)> =
+                Vec::with_capacity(input.items.len());
+            for stated in &input.items {
+                let row = NewItem::from_draft(
+                    stated.draft,
+                    Placement {
+                        round_id: input.round_id,
+                        department_id: input.department_id,
+                        submission_id,
+                        sheet: stated.sheet,
+                        row: stated.row,
+                    },
+                    at,
+                );
+                if !seen.insert(row.identity_key.clone()) {
+                    return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
+                }
+                match by_key.remove(&row.identity_key) {
+                    None => {
+                        added.push(stated.draft.name.clone());
+                        stored.push((None, row.kind.clone(), row.identity_key.clone()));
+                        // The item id is set once the items are stored.
+                        link(0, stated.draft, &mut fresh_bases);
+                        fresh.push(row);
+                    }
+                    Some(old) => {
+                        stored.push((Some(old.id), row.kind.clone(), row.identity_key.clone()));
+                        let old_draft =
+                            old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
+                        let fields = changed_fields(&old_draft, stated.draft);
+                        if fields.is_empty() && !old.withdrawn {
+                            unchanged += 1;
+                        } else {
+                            changed.push(ChangedItem {
+                                name: stated.draft.name.clone(),
+                                fields,
+                            });
+                        }
+                        // Keep the identity, state and decisions; take the new statement.
+                        let update = NewItem {
+                            state: old.state.clone(),
+                            created_at: old.created_at,
+                            ..row
+                        };
+                        diesel::update(items_t::table.find(old.id))
+                            .set(&update)
+                            .execute(conn)?;
+                        diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq(old.id)))
+                            .execute(conn)?;
+                        let mut bases = Vec::with_capacity(stated.draft.legal_bases.len());
+                        link(old.id, stated.draft, &mut bases);
+                        items::insert_bases(conn, &bases)?;
+                        touched_ids.push(old.id);
+                    }
                 }
             }
-            items::insert_bases(conn, &fresh_bases)?;
-        }
+            items::insert_items(conn, &fresh)?;
+            if !fresh.is_empty() {
+                let ids: HashMap<String, i64> = items_t::table
+                    .filter(items_t::submission_id.eq(submission_id))
+                    .select((items_t::identity_key, items_t::id))
+                    .load::<(String, i64)>(conn)?
+                    .into_iter()
+                    .collect();
+                let mut bases = fresh_bases.iter_mut();
+                for ((id, _, key), stated) in stored.iter_mut().zip(&input.items) {
+                    if id.is_some() {
+                        continue;
+                    }
+                    *id = ids.get(key).copied();
+                    for b in bases.by_ref().take(stated.draft.legal_bases.len()) {
+                        b.item_id = id.unwrap_or(0);
+                    }
+                }
+                items::insert_bases(conn, &fresh_bases)?;
+            }
 
-        // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
-        let mut removed = Vec::new();
-        let mut withdrawn_ids = Vec::new();
-        let mut withdrawn_keys = Vec::new();
-        for old in by_key.into_values().filter(|r| !r.withdrawn) {
-            removed.push(old.name);
-            withdrawn_ids.push(old.id);
-            withdrawn_keys.push((old.kind, old.identity_key));
-        }
-        for chunk in withdrawn_ids.chunks(items::INSERT_CHUNK * 4) {
-            diesel::update(items_t::table.filter(items_t::id.eq_any(chunk)))
-                .set((items_t::withdrawn.eq(true), items_t::updated_at.eq(at)))
-                .execute(conn)?;
-        }
+            // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
+            let mut removed = Vec::new();
+            let mut withdrawn_ids = Vec::new();
+            let mut withdrawn_keys = Vec::new();
+            for old in by_key.into_values().filter(|r| !r.withdrawn) {
+                removed.push(old.name);
+                withdrawn_ids.push(old.id);
+                withdrawn_keys.push((old.kind, old.identity_key));
+            }
+            for chunk in withdrawn_ids.chunks(items::INSERT_CHUNK * 4) {
+                diesel::update(items_t::table.filter(items_t::id.eq_any(chunk)))
+                    .set((items_t::withdrawn.eq(true), items_t::updated_at.eq(at)))
+                    .execute(conn)?;
+            }
 
-        // Findings of this department's items, from the statements in memory (R08 from the
-        // links just made), then R09 of the other departments' matching items.
-        let repealed: HashMap<&str, &str> = documents
-            .iter()
-            .filter(|(_, d)| d.1)
-            .map(|(key, d)| (key.as_str(), d.2.as_str()))
-            .collect();
-        let subjects: Vec<findings::StoredItem<'_>> = stored
-            .iter()
-            .zip(&input.items)
-            .filter_map(|((id, kind, key), stated)| {
-                Some(findings::StoredItem {
-                    id: (*id)?,
-                    kind,
-                    identity_key: key,
-                    draft: stated.draft,
-                    repealed_bases: if repealed.is_empty() {
-                        Vec::new()
-                    } else {
-                        stated
-                            .draft
-                            .legal_bases
-                            .iter()
-                            .filter_map(|b| {
-                                let (key, _) = title_keys.get(b.title.as_str())?;
-                                repealed.get(key.as_str()).map(|t| t.to_string())
-                            })
-                            .collect()
-                    },
-                })
-            })
-            .collect();
-        let others = findings::store_for_import(
-            conn,
-            input.round_id,
-            input.department_id,
-            &subjects,
-            &touched_ids,
-            &withdrawn_keys
+            // Findings of this department's items, from the statements in memory (R08 from the
+            // links just made), then R09 of the other departments' matching items.
+            let repealed: HashMap<&str, &str> = documents
                 .iter()
-                .map(|(k, i)| (k.as_str(), i.as_str()))
-                .collect::<Vec<_>>(),
-        )?;
-        findings::recompute(
-            conn,
-            &Selection::Items {
-                round_id: input.round_id,
-                ids: others,
-            },
-        )?;
+                .filter(|(_, d)| d.1)
+                .map(|(key, d)| (key.as_str(), d.2.as_str()))
+                .collect();
+            let subjects: Vec<findings::StoredItem<'_>> = stored
+                .iter()
+                .zip(&input.items)
+                .filter_map(|((id, kind, key), stated)| {
+                    Some(findings::StoredItem {
+                        id: (*id)?,
+                        kind,
+                        identity_key: key,
+                        draft: stated.draft,
+                        repealed_bases: if repealed.is_empty() {
+                            Vec::new()
+                        } else {
+                            stated
+                                .draft
+                                .legal_bases
+                                .iter()
+                                .filter_map(|b| {
+                                    let (key, _) = title_keys.get(b.title.as_str())?;
+                                    repealed.get(key.as_str()).map(|t| t.to_string())
+                                })
+                                .collect()
+                        },
+                    })
+                })
+                .collect();
+            let others = findings::store_for_import(
+                conn,
+                input.round_id,
+                input.department_id,
+                &subjects,
+                &touched_ids,
+                &withdrawn_keys
+                    .iter()
+                    .map(|(k, i)| (k.as_str(), i.as_str()))
+                    .collect::<Vec<_>>(),
+            )?;
+            findings::recompute(
+                conn,
+                &Selection::Items {
+                    round_id: input.round_id,
+                    ids: others,
+                },
+            )?;
 
-        let outcome = CommitOutcome::Stored {
-            submission_id,
-            superseded: previous.as_ref().map(|p| p.id),
-            added,
-            removed,
-            changed,
-            unchanged,
-        };
-        audit::record(
-            conn,
-            actor,
-            Change {
-                action: "submission.import",
-                entity: "submission",
-                entity_id: Some(submission_id.to_string()),
-                before: previous
-                    .as_ref()
-                    .map(|p| serde_json::json!({"submission_id": p.id, "sha256": p.sha256})),
-                after: Some(serde_json::json!({
-                    "round_id": input.round_id,
-                    "department_id": input.department_id,
-                    "file_name": input.file_name,
-                    "sha256": sha,
-                    "items": input.items.len(),
-                    "added": outcome_count(&outcome, 0),
-                    "removed": outcome_count(&outcome, 1),
-                    "changed": outcome_count(&outcome, 2),
-                })),
-            },
-        )?;
-        Ok(outcome)
+            let outcome = CommitOutcome::Stored {
+                submission_id,
+                superseded: previous.as_ref().map(|p| p.id),
+                added,
+                removed,
+                changed,
+                unchanged,
+            };
+            audit::record(
+                conn,
+                actor,
+                Change {
+                    action: "submission.import",
+                    entity: "submission",
+                    entity_id: Some(submission_id.to_string()),
+                    before: previous
+                        .as_ref()
+                        .map(|p| serde_json::json!({"submission_id": p.id, "sha256": p.sha256})),
+                    after: Some(serde_json::json!({
+                        "round_id": input.round_id,
+                        "department_id": input.department_id,
+                        "file_name": input.file_name,
+                        "sha256": sha,
+                        "items": input.items.len(),
+                        "added": outcome_count(&outcome, 0),
+                        "removed": outcome_count(&outcome, 1),
+                        "changed": outcome_count(&outcome, 2),
+                    })),
+                },
+            )?;
+            Ok(outcome)
+        })
     })
 }
 
