@@ -974,3 +974,53 @@ fn findings_stored_by_an_import_equal_a_full_recompute() {
         check(&mut conn, s.round, b, "city department");
     }
 }
+
+/// The ids of the stored findings of an item.
+fn finding_ids(conn: &mut DbConnection, item: i64) -> Vec<i64> {
+    findings::table
+        .filter(findings::item_id.eq(item))
+        .order(findings::id)
+        .select(findings::id)
+        .load(conn)
+        .unwrap()
+}
+
+#[test]
+fn a_recompute_writes_only_the_items_whose_findings_changed() {
+    use nianjian::service::findings::{self as fnd, Selection};
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        submit(&mut conn, s.round, s.departments[0], b"v1", &first_batch()).unwrap();
+        let road = item_id(&mut conn, "道路运输经营许可证年度审验");
+        let other: i64 = items::table
+            .filter(items::round_id.eq(s.round))
+            .filter(items::id.ne(road))
+            .select(items::id)
+            .first(&mut conn)
+            .unwrap();
+        let (road_before, other_before) = (
+            finding_ids(&mut conn, road),
+            finding_ids(&mut conn, other),
+        );
+        assert!(!road_before.is_empty(), "{}", t.backend);
+
+        // Nothing changed: nothing is written again.
+        fnd::recompute(&mut conn, &Selection::Round(s.round)).unwrap();
+        assert_eq!(finding_ids(&mut conn, road), road_before, "{}", t.backend);
+        assert_eq!(finding_ids(&mut conn, other), other_before, "{}", t.backend);
+
+        // A decision changes one item's findings: only its rows are replaced.
+        dec::decide(
+            &mut conn,
+            &Actor::cli(),
+            s.round,
+            road,
+            &input("extend_cycle", Some(36), None),
+        )
+        .unwrap();
+        fnd::recompute(&mut conn, &Selection::Round(s.round)).unwrap();
+        assert_ne!(finding_ids(&mut conn, road), road_before, "{}", t.backend);
+        assert_eq!(finding_ids(&mut conn, other), other_before, "{}", t.backend);
+    }
+}

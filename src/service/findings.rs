@@ -97,11 +97,79 @@ pub fn recompute(conn: &mut DbConnection, selection: &Selection) -> QueryResult<
         };
         push_findings(&mut new_findings, row.id, &draft, &ctx, at);
     }
+    replace_changed(conn, &ids, new_findings)?;
+    Ok(rows.len())
+}
+
+/// One stored finding as compared: everything but the time it was computed.
+type FindingKey = (String, String, String, String, bool);
+
+fn key_of(f: &NewFinding) -> FindingKey {
+    (
+        f.code.clone(),
+        f.severity.clone(),
+        f.message_zh.clone(),
+        f.message_en.clone(),
+        f.resolved,
+    )
+}
+
+/// Stores `fresh` (the findings of the items `ids`, grouped by item in any order) where they
+/// differ from what is stored: an item whose findings are unchanged is not written at all (and
+/// keeps their `computed_at`), so recomputing a round after a small change writes only what the
+/// change touched.
+fn replace_changed(
+    conn: &mut DbConnection,
+    ids: &[i64],
+    fresh: Vec<NewFinding>,
+) -> QueryResult<()> {
+    let mut stored: HashMap<i64, Vec<FindingKey>> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
+        let rows: Vec<(i64, String, String, String, String, bool)> = findings::table
+            .filter(findings::item_id.eq_any(chunk))
+            .select((
+                findings::item_id,
+                findings::code,
+                findings::severity,
+                findings::message_zh,
+                findings::message_en,
+                findings::resolved,
+            ))
+            .load(conn)?;
+        for (item, code, severity, zh, en, resolved) in rows {
+            stored
+                .entry(item)
+                .or_default()
+                .push((code, severity, zh, en, resolved));
+        }
+    }
+    let mut computed: HashMap<i64, Vec<FindingKey>> = HashMap::with_capacity(ids.len());
+    for f in &fresh {
+        computed.entry(f.item_id).or_default().push(key_of(f));
+    }
+    let changed: HashSet<i64> = ids
+        .iter()
+        .copied()
+        .filter(|id| {
+            let mut old = stored.remove(id).unwrap_or_default();
+            let mut new = computed.remove(id).unwrap_or_default();
+            old.sort();
+            new.sort();
+            old != new
+        })
+        .collect();
+    if changed.is_empty() {
+        return Ok(());
+    }
+    let changed_ids: Vec<i64> = ids.iter().copied().filter(|i| changed.contains(i)).collect();
+    for chunk in changed_ids.chunks(items::INSERT_CHUNK * 4) {
         diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
     }
-    items::insert_findings(conn, &new_findings)?;
-    Ok(rows.len())
+    let rows: Vec<NewFinding> = fresh
+        .into_iter()
+        .filter(|f| changed.contains(&f.item_id))
+        .collect();
+    items::insert_findings(conn, &rows)
 }
 
 /// The names of the departments other than `department_id` that list an item of the same
