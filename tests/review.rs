@@ -999,10 +999,8 @@ fn a_recompute_writes_only_the_items_whose_findings_changed() {
             .select(items::id)
             .first(&mut conn)
             .unwrap();
-        let (road_before, other_before) = (
-            finding_ids(&mut conn, road),
-            finding_ids(&mut conn, other),
-        );
+        let (road_before, other_before) =
+            (finding_ids(&mut conn, road), finding_ids(&mut conn, other));
         assert!(!road_before.is_empty(), "{}", t.backend);
 
         // Nothing changed: nothing is written again.

@@ -13,6 +13,41 @@ use unicode_normalization::UnicodeNormalization;
 /// one space, every line trimmed, blank lines at both ends dropped and inner runs of blank lines
 /// kept as one.
 pub fn clean(s: &str) -> String {
+    // Most cells are already clean: one check, one copy (a third of a big file's read was spent
+    // cleaning cells that needed nothing).
+    if is_clean(s) {
+        return s.to_string();
+    }
+    clean_slow(s)
+}
+
+/// Whether [`clean`] would give `s` back unchanged: NFKC already (quick check), no line break
+/// but single `\n` between non-empty lines, no whitespace but single spaces inside a line, no
+/// zero-width or control characters. Conservative: `false` sends the text the long way.
+fn is_clean(s: &str) -> bool {
+    let mut prev: Option<char> = None;
+    for c in s.chars() {
+        match c {
+            ' ' | '\n' => {
+                // Not at the start, not after a space or line break.
+                if matches!(prev, None | Some(' ') | Some('\n')) {
+                    return false;
+                }
+            }
+            c if c.is_whitespace() || c.is_control() || is_zero_width(c) => return false,
+            _ => {}
+        }
+        prev = Some(c);
+    }
+    if matches!(prev, Some(' ') | Some('\n')) {
+        return false;
+    }
+    s.is_ascii()
+        || unicode_normalization::is_nfkc_quick(s.chars())
+            == unicode_normalization::IsNormalized::Yes
+}
+
+fn clean_slow(s: &str) -> String {
     let mut lines: Vec<String> = Vec::new();
     let mut line = String::new();
     let mut space = false;
@@ -619,6 +654,38 @@ mod tests {
         for (t, s) in table {
             assert_ne!(t, s, "{t} maps to itself");
             assert!(!table.contains_key(s), "{t}→{s} would chain");
+        }
+    }
+
+    #[test]
+    fn the_clean_fast_path_gives_what_the_long_way_gives() {
+        let cases = [
+            "道路运输经营许可证年度审验",
+            "中华人民共和国道路运输条例 第二十二条",
+            "《特种设备安全法》\n《山东省特种设备安全条例》",
+            "ＡＢＣ１２３",
+            "a  b",
+            " lead",
+            "trail ",
+            "x\n\ny",
+            "x\n \ny",
+            "x\r\ny",
+            "x\ty",
+            "x\u{3000}y",
+            "x\u{200B}y",
+            "x\u{0007}y",
+            "①②",
+            "ｶﾀｶﾅ",
+            "已改（2015年）",
+            "",
+            "\n",
+            "a\n",
+        ];
+        for c in cases {
+            assert_eq!(clean(c), clean_slow(c), "{c:?}");
+            if is_clean(c) {
+                assert_eq!(clean_slow(c), c, "{c:?} passed the check but is not clean");
+            }
         }
     }
 

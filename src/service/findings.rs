@@ -161,7 +161,11 @@ fn replace_changed(
     if changed.is_empty() {
         return Ok(());
     }
-    let changed_ids: Vec<i64> = ids.iter().copied().filter(|i| changed.contains(i)).collect();
+    let changed_ids: Vec<i64> = ids
+        .iter()
+        .copied()
+        .filter(|i| changed.contains(i))
+        .collect();
     for chunk in changed_ids.chunks(items::INSERT_CHUNK * 4) {
         diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
     }
