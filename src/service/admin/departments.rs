@@ -374,16 +374,7 @@ pub const COLUMNS: &[Column] = &[
     },
 ];
 
-/// What an import did (or, on a dry run, would do).
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportOutcome {
-    pub file: String,
-    pub sha256: String,
-    pub sheet: String,
-    pub created: Vec<String>,
-    pub unchanged: usize,
-    pub dry_run: bool,
-}
+pub use super::table::ImportOutcome;
 
 /// Reads a department list and adds every new department in it, or none: every bad row is
 /// named. A row identical to an existing department is left alone; one that differs is an error.
@@ -503,14 +494,8 @@ fn import_table(
             departments::insert_record(conn, &record(d, region))?;
         }
     }
-    let outcome = ImportOutcome {
-        file: table.file_name.clone(),
-        sha256: table.sha256.clone(),
-        sheet: table.sheet.clone(),
-        created: rows.iter().map(|(d, _)| d.code.clone()).collect(),
-        unchanged,
-        dry_run,
-    };
+    let created = rows.iter().map(|(d, _)| d.code.clone()).collect();
+    let outcome = ImportOutcome::of(table, created, unchanged, dry_run);
     if !dry_run && !outcome.created.is_empty() {
         audit::record(
             conn,

@@ -490,18 +490,7 @@ pub const COLUMNS: &[Column] = &[
     },
 ];
 
-/// What an import did (or, on a dry run, would do).
-#[derive(Debug, Clone, Serialize)]
-pub struct ImportOutcome {
-    pub file: String,
-    pub sha256: String,
-    pub sheet: String,
-    /// Codes added, in the order they were added.
-    pub created: Vec<String>,
-    /// Rows identical to a region that exists: left as they are.
-    pub unchanged: usize,
-    pub dry_run: bool,
-}
+pub use super::table::ImportOutcome;
 
 /// Reads a region list and adds every new region in it, or none: every bad row is named.
 /// A row identical to an existing region is left alone; one that differs from it is an error.
@@ -646,14 +635,7 @@ fn import_table(
         }
     }
     created.extend(rows.iter().map(|(_, r)| r.code.clone()));
-    let outcome = ImportOutcome {
-        file: table.file_name.clone(),
-        sha256: table.sha256.clone(),
-        sheet: table.sheet.clone(),
-        created,
-        unchanged,
-        dry_run,
-    };
+    let outcome = ImportOutcome::of(table, created, unchanged, dry_run);
     if !dry_run && !outcome.created.is_empty() {
         audit::record(
             conn,

@@ -142,6 +142,32 @@ impl Visitor for Reader<'_> {
     }
 }
 
+/// What an import of a list (regions, departments) did, or on a dry run would do.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ImportOutcome {
+    pub file: String,
+    pub sha256: String,
+    pub sheet: String,
+    /// Codes added, in the order they were added.
+    pub created: Vec<String>,
+    /// Rows identical to a record that exists: left as they are.
+    pub unchanged: usize,
+    pub dry_run: bool,
+}
+
+impl ImportOutcome {
+    pub fn of(table: &Table, created: Vec<String>, unchanged: usize, dry_run: bool) -> Self {
+        ImportOutcome {
+            file: table.file_name.clone(),
+            sha256: table.sha256.clone(),
+            sheet: table.sheet.clone(),
+            created,
+            unchanged,
+            dry_run,
+        }
+    }
+}
+
 /// Reads the list. Refused (with a message naming the expected columns) when the file cannot be
 /// read or no sheet has the header.
 pub fn read_table(
