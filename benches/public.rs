@@ -188,15 +188,6 @@ fn which(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-fn url_encode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 /// `nianjian serve` on the database, loaded by wrk.
 fn http(path: &Path) {
     let Some(wrk) = which("wrk") else {
@@ -238,7 +229,7 @@ fn http(path: &Path) {
         .map(|i| {
             format!(
                 "/api/v1/publications/latest/items?q={}&page={}&per_page=50",
-                url_encode(SEARCHES[i % SEARCHES.len()]),
+                nianjian::web::pages::url_encode(SEARCHES[i % SEARCHES.len()]),
                 1 + i % 3
             )
         })

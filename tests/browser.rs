@@ -438,9 +438,11 @@ async fn flows(c: &Client, base: &str, downloads: &Path) -> Result<(), String> {
     both_widths(c, "review-list").await;
     let first = href(c, "table a[href^='/items/']").await;
     c.goto(&format!("{base}{first}")).await.unwrap();
-    assert!(
-        count(c, "form[action$='/decision']").await > 0 || body_text(c).await.contains("已公布")
-    );
+    // Every demo item is published: its state says so, its decision history shows, and a
+    // published item offers no decision form.
+    assert!(body_text(c).await.contains("已公布"));
+    assert!(count(c, "table tbody tr").await > 0, "the decision history");
+    assert_eq!(count(c, "form[action$='/decision']").await, 0);
     both_widths(c, "review-item").await;
 
     // The dashboard of the round: charts, each with its table of the same numbers.

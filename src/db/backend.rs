@@ -35,8 +35,12 @@ pub fn with_write_cache<T, E: From<diesel::result::Error>>(
         conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}"))?;
     }
     let out = f(conn);
-    if sqlite {
-        conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_READ_CACHE_KIB}"))?;
+    // The work is done (or refused) by now: failing to shrink the cache must not turn a stored
+    // import into an error, so it is logged.
+    if sqlite
+        && let Err(e) = conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_READ_CACHE_KIB}"))
+    {
+        tracing::warn!(error = %e, "could not give the connection its read cache back");
     }
     out
 }
