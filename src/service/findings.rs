@@ -104,12 +104,13 @@ pub fn recompute(conn: &mut DbConnection, selection: &Selection) -> QueryResult<
 /// One stored finding as compared: everything but the time it was computed.
 type FindingKey = (String, String, String, String, bool);
 
-fn key_of(f: &NewFinding) -> FindingKey {
+/// The same fields of a computed finding, borrowed.
+fn key_of(f: &NewFinding) -> (&str, &str, &str, &str, bool) {
     (
-        f.code.clone(),
-        f.severity.clone(),
-        f.message_zh.clone(),
-        f.message_en.clone(),
+        &f.code,
+        &f.severity,
+        &f.message_zh,
+        &f.message_en,
         f.resolved,
     )
 }
@@ -143,7 +144,7 @@ fn replace_changed(
                 .push((code, severity, zh, en, resolved));
         }
     }
-    let mut computed: HashMap<i64, Vec<FindingKey>> = HashMap::with_capacity(ids.len());
+    let mut computed: HashMap<i64, Vec<_>> = HashMap::with_capacity(ids.len());
     for f in &fresh {
         computed.entry(f.item_id).or_default().push(key_of(f));
     }
@@ -155,7 +156,10 @@ fn replace_changed(
             let mut new = computed.remove(id).unwrap_or_default();
             old.sort();
             new.sort();
-            old != new
+            old.len() != new.len()
+                || old.iter().zip(&new).any(|(o, n)| {
+                    (o.0.as_str(), o.1.as_str(), o.2.as_str(), o.3.as_str(), o.4) != *n
+                })
         })
         .collect();
     if changed.is_empty() {
