@@ -518,6 +518,8 @@ fn decisions_replace_older_ones_keep_history_and_recompute_findings() {
         )
         .unwrap();
         assert_eq!(n, 2);
+        // Decisions resolve and raise findings: the list's severity bits follow.
+        assert_open_severities(&mut conn, t.backend);
     }
 }
 
@@ -849,6 +851,45 @@ fn findings_snapshot(conn: &mut DbConnection) -> FindingSnapshot {
         .unwrap()
 }
 
+/// Every item's `open_severities` (the bits the consolidated list filters on) agrees with its
+/// stored findings: 1 for an open error, 2 for an open warning, 4 for an open info.
+fn assert_open_severities(conn: &mut DbConnection, context: &str) {
+    let kept: Vec<(i64, i64)> = items::table
+        .select((items::id, items::open_severities))
+        .load(conn)
+        .unwrap();
+    let rows: Vec<(i64, String, bool)> = findings::table
+        .select((findings::item_id, findings::severity, findings::resolved))
+        .load(conn)
+        .unwrap();
+    let mut expected: std::collections::HashMap<i64, i64> = std::collections::HashMap::new();
+    for (item, severity, resolved) in rows {
+        let bit = match (severity.as_str(), resolved) {
+            (_, true) => 0,
+            ("error", _) => 1,
+            ("warning", _) => 2,
+            ("info", _) => 4,
+            (other, _) => panic!("unknown severity {other}"),
+        };
+        *expected.entry(item).or_default() |= bit;
+    }
+    let mut wrong = Vec::new();
+    for (id, bits) in &kept {
+        let want = expected.get(id).copied().unwrap_or(0);
+        if *bits != want {
+            wrong.push((*id, *bits, want));
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{context}: items whose open_severities disagree with their findings (id, kept, expected): {wrong:?}"
+    );
+    assert!(
+        kept.iter().any(|(_, b)| *b != 0),
+        "{context}: nothing flagged at all"
+    );
+}
+
 /// An import computes its items' findings from the file in memory, with the context loaded by
 /// key (decisions carried over, repealed documents, the same item in other departments); a full
 /// recompute from the database afterwards must store exactly the same rows.
@@ -858,6 +899,7 @@ fn findings_stored_by_an_import_equal_a_full_recompute() {
     use nianjian::service::findings::{self as fnd, Selection};
     let check = |conn: &mut DbConnection, round: i64, backend: &str, step: &str| {
         let stored = findings_snapshot(conn);
+        assert_open_severities(conn, &format!("{backend} {step}"));
         fnd::recompute(conn, &Selection::Round(round)).unwrap();
         let recomputed = findings_snapshot(conn);
         assert!(!stored.is_empty(), "{backend} {step}");

@@ -337,6 +337,44 @@ pub fn insert_findings(conn: &mut DbConnection, rows: &[NewFinding]) -> QueryRes
     Ok(())
 }
 
+/// Writes the findings of some items and keeps `items.open_severities` in step with them.
+/// `rows` are the complete findings of the items they name; `replaced` are the items whose
+/// earlier findings were deleted (an item among them left without open findings goes back to
+/// 0). Items not in `replaced` are new and start at 0, so only those with open findings are
+/// written: one UPDATE per distinct value and chunk, not one per item.
+pub fn store_findings(
+    conn: &mut DbConnection,
+    replaced: &[i64],
+    rows: &[NewFinding],
+) -> QueryResult<()> {
+    insert_findings(conn, rows)?;
+    let mut bits: std::collections::HashMap<i64, i64> =
+        replaced.iter().map(|&id| (id, 0)).collect();
+    for f in rows {
+        let bit = match crate::domain::Severity::from_code(&f.severity) {
+            Some(s) if !f.resolved => s.bit(),
+            _ => 0,
+        };
+        *bits.entry(f.item_id).or_insert(0) |= bit;
+    }
+    let replaced: std::collections::HashSet<i64> = replaced.iter().copied().collect();
+    let mut by_value: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for (id, value) in bits {
+        if value != 0 || replaced.contains(&id) {
+            by_value.entry(value).or_default().push(id);
+        }
+    }
+    for (value, mut ids) in by_value {
+        ids.sort_unstable();
+        for chunk in ids.chunks(INSERT_CHUNK * 4) {
+            diesel::update(items::table.filter(items::id.eq_any(chunk)))
+                .set(items::open_severities.eq(value))
+                .execute(conn)?;
+        }
+    }
+    Ok(())
+}
+
 /// The items of a department in a round (withdrawn ones included), keyed for diffing.
 pub fn of_department(
     conn: &mut DbConnection,

@@ -121,6 +121,7 @@ diesel::table! {
         withdrawn -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        open_severities -> BigInt,
     }
 }
 diesel::table! {

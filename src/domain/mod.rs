@@ -137,6 +137,17 @@ code_enum! {
     }
 }
 
+impl Severity {
+    /// The bit of this severity in an item's `open_severities` (1 error, 2 warning, 4 info).
+    pub fn bit(self) -> i64 {
+        match self {
+            Severity::Error => 1,
+            Severity::Warning => 2,
+            Severity::Info => 4,
+        }
+    }
+}
+
 code_enum! {
     /// Status of a legal document.
     DocumentStatus {

@@ -177,7 +177,7 @@ fn replace_changed(
         .into_iter()
         .filter(|f| changed.contains(&f.item_id))
         .collect();
-    items::insert_findings(conn, &rows)
+    items::store_findings(conn, &changed_ids, &rows)
 }
 
 /// The names of the departments other than `department_id` that list an item of the same
@@ -316,7 +316,7 @@ pub fn store_for_import(
     for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
         diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
     }
-    items::insert_findings(conn, &new_findings)?;
+    items::store_findings(conn, prior, &new_findings)?;
     Ok(sharing)
 }
 

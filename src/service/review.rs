@@ -118,21 +118,18 @@ pub fn like_pattern(q: &str) -> String {
 }
 
 type Row = (
-    (
-        i64,
-        i64,
-        String,
-        String,
-        String,
-        Option<String>,
-        Option<i64>,
-        Option<String>,
-        Option<bool>,
-        bool,
-        Option<String>,
-        Option<i64>,
-        String,
-    ),
+    i64,
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<i64>,
+    Option<String>,
+    Option<bool>,
+    bool,
+    Option<String>,
+    Option<i64>,
     String,
 );
 
@@ -156,10 +153,20 @@ pub fn list_items(
     let per_page = filter.per_page.clamp(1, MAX_PER_PAGE);
     let page = filter.page.max(1);
 
+    // The departments whose name matches the search text: the text filter takes them by id,
+    // so the list query needs no join and its pages come straight from `items_list_idx`.
+    let text = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    let named_departments: Vec<i64> = match text {
+        Some(text) => departments::table
+            .filter(departments::name.like(like_pattern(text)).escape('\\'))
+            .select(departments::id)
+            .load(conn)?,
+        None => Vec::new(),
+    };
+
     macro_rules! filtered {
         () => {{
             let mut q = items::table
-                .inner_join(departments::table)
                 .filter(items::round_id.eq(round_id))
                 .filter(items::withdrawn.eq(false))
                 .into_boxed();
@@ -184,56 +191,57 @@ pub fn list_items(
                 None => {}
             }
             if let Some(rule) = &filter.rule {
-                q = q.filter(diesel::dsl::exists(
-                    findings::table
-                        .filter(findings::item_id.eq(items::id))
-                        .filter(findings::code.eq(rule.clone())),
-                ));
+                q = q.filter(
+                    items::id.eq_any(
+                        findings::table
+                            .filter(findings::code.eq(rule.clone()))
+                            .select(findings::item_id),
+                    ),
+                );
             }
             if let Some(sev) = filter.severity {
-                q = q.filter(diesel::dsl::exists(
-                    findings::table
-                        .filter(findings::item_id.eq(items::id))
-                        .filter(findings::severity.eq(sev.code()))
-                        .filter(findings::resolved.eq(false)),
-                ));
+                // The item's open severities are kept as bits on the item (see
+                // `db::items::store_findings`); the bit is a constant of ours, not input.
+                q = q.filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                    "(items.open_severities & {}) <> 0",
+                    sev.bit()
+                )));
             }
-            if let Some(text) = filter.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            if let Some(text) = text {
                 let pattern = like_pattern(text);
                 q = q.filter(
                     items::name
                         .like(pattern.clone())
                         .escape('\\')
-                        .or(items::licence.like(pattern.clone()).escape('\\'))
-                        .or(departments::name.like(pattern).escape('\\')),
+                        .or(items::licence.like(pattern).escape('\\'))
+                        .or(items::department_id.eq_any(named_departments.clone())),
                 );
             }
             q
         }};
     }
 
-    let total: i64 = filtered!().count().get_result(conn)?;
     let mut q = filtered!().select((
-        (
-            items::id,
-            items::department_id,
-            items::kind,
-            items::name,
-            items::identity_key,
-            items::licence,
-            items::cycle_months,
-            items::cycle_text,
-            items::annual_report,
-            items::self_set,
-            items::proposed,
-            items::proposed_cycle_months,
-            items::state,
-        ),
-        departments::name,
+        items::id,
+        items::department_id,
+        items::kind,
+        items::name,
+        items::identity_key,
+        items::licence,
+        items::cycle_months,
+        items::cycle_text,
+        items::annual_report,
+        items::self_set,
+        items::proposed,
+        items::proposed_cycle_months,
+        items::state,
     ));
     q = match filter.sort.unwrap_or_default() {
+        // Departments in the order they were registered (the official order of the list they
+        // came from), then the row of the department's sheet: the order of `items_list_idx`,
+        // so a page is read from the index without sorting the round.
         Sort::Department => q.order((
-            departments::name.asc(),
+            items::department_id.asc(),
             items::row_number.asc(),
             items::id.asc(),
         )),
@@ -241,12 +249,31 @@ pub fn list_items(
         Sort::Cycle => q.order((items::cycle_months.asc(), items::id.asc())),
         Sort::Updated => q.order((items::updated_at.desc(), items::id.desc())),
     };
-    let rows: Vec<Row> = q
-        .limit(i64::from(per_page))
-        .offset(i64::from(page - 1) * i64::from(per_page))
-        .load(conn)?;
+    let offset = i64::from(page - 1) * i64::from(per_page);
+    let rows: Vec<Row> = q.limit(i64::from(per_page)).offset(offset).load(conn)?;
+    // A short first page, or a short page that is not past the end, tells the total without
+    // counting the round again.
+    let total: i64 = if (rows.len() as u32) < per_page && (page == 1 || !rows.is_empty()) {
+        offset + rows.len() as i64
+    } else {
+        filtered!().count().get_result(conn)?
+    };
 
-    let ids: Vec<i64> = rows.iter().map(|r| r.0.0).collect();
+    let mut department_names: HashMap<i64, String> = HashMap::new();
+    {
+        let mut wanted: Vec<i64> = rows.iter().map(|r| r.1).collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        if !wanted.is_empty() {
+            let found: Vec<(i64, String)> = departments::table
+                .filter(departments::id.eq_any(&wanted))
+                .select((departments::id, departments::name))
+                .load(conn)?;
+            department_names.extend(found);
+        }
+    }
+
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let mut found: HashMap<i64, Vec<FindingView>> = HashMap::new();
     let mut decided: HashMap<i64, DecisionView> = HashMap::new();
     if !ids.is_empty() {
@@ -297,10 +324,10 @@ pub fn list_items(
     }
     let items = rows
         .into_iter()
-        .map(|(r, department)| ItemSummary {
+        .map(|r| ItemSummary {
             id: r.0,
             department_id: r.1,
-            department,
+            department: department_names.get(&r.1).cloned().unwrap_or_default(),
             kind: r.2,
             name: r.3,
             licence: r.5,
