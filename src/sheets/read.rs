@@ -91,8 +91,9 @@ pub enum Flow {
     SkipSheet,
 }
 
-/// Receives the rows of each sheet.
-pub trait Visitor {
+/// Receives the rows of each sheet. `Send`: an .xlsx sheet's rows are visited on a second
+/// thread while the first reads on.
+pub trait Visitor: Send {
     /// A worksheet starts (`hidden` for hidden and very hidden ones); `SkipSheet` to leave it
     /// unread.
     fn begin_sheet(&mut self, name: &str, hidden: bool) -> Flow;
@@ -247,6 +248,24 @@ fn worksheets(sheets: &[calamine::Sheet]) -> Vec<(String, bool)> {
         .collect()
 }
 
+/// Rows handed from the reading thread to the visiting thread: the cells of many rows in one
+/// vector, with each row's index and where its cells end.
+struct Batch<'a> {
+    rows: Vec<(u32, usize)>,
+    cells: Vec<RawCell<'a>>,
+}
+
+impl Batch<'_> {
+    const ROWS: usize = 256;
+
+    fn new() -> Self {
+        Batch {
+            rows: Vec::with_capacity(Self::ROWS),
+            cells: Vec::with_capacity(Self::ROWS * 16),
+        }
+    }
+}
+
 fn visit_xlsx(
     bytes: &[u8],
     caps: &mut Caps<'_>,
@@ -258,29 +277,8 @@ fn visit_xlsx(
             continue;
         }
         {
-            let mut cells = workbook.worksheet_cells_reader(&name).map_err(xlsx_error)?;
-            let mut row: Vec<RawCell<'_>> = Vec::with_capacity(32);
-            let mut current = 0u32;
-            let mut stopped = false;
-            while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
-                let Some(value) = data_ref_value(cell.get_value()) else {
-                    continue;
-                };
-                let (r, c) = cell.get_position();
-                caps.check(&name, r, c)?;
-                if r != current && !row.is_empty() {
-                    stopped = visitor.row(current, &row) == Flow::SkipSheet;
-                    row.clear();
-                    if stopped {
-                        break;
-                    }
-                }
-                current = r;
-                row.push(RawCell { col: c, value });
-            }
-            if !stopped && !row.is_empty() {
-                visitor.row(current, &row);
-            }
+            let cells = workbook.worksheet_cells_reader(&name).map_err(xlsx_error)?;
+            stream_sheet(cells, &name, caps, visitor)?;
         }
         let mut merged = || {
             workbook
@@ -290,6 +288,80 @@ fn visit_xlsx(
         visitor.end_sheet(&mut merged);
     }
     Ok(())
+}
+
+/// Streams one .xlsx sheet to the visitor on two threads: this one decompresses and parses the
+/// XML with calamine and assembles rows; a second one turns them into items. The two halves
+/// take about as long as each other, so a large sheet is read in little more than calamine's
+/// own time. Batches go over a bounded channel (memory stays a few batches) and come back
+/// empty to be refilled, so rows cost no allocation. Cells borrow calamine's shared strings;
+/// the scope keeps the reader alive until the visitor is done.
+fn stream_sheet<'a>(
+    mut cells: calamine::XlsxCellReader<'a, Cursor<&[u8]>>,
+    name: &str,
+    caps: &mut Caps<'_>,
+    visitor: &mut dyn Visitor,
+) -> Result<(), FileError> {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc;
+
+    let stopped = AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let (full_tx, full_rx) = mpsc::sync_channel::<Batch<'a>>(2);
+        let (empty_tx, empty_rx) = mpsc::channel::<Batch<'a>>();
+        let stopped = &stopped;
+        scope.spawn(move || {
+            for mut batch in full_rx {
+                if !stopped.load(Ordering::Relaxed) {
+                    let mut from = 0;
+                    for &(row, to) in &batch.rows {
+                        if visitor.row(row, &batch.cells[from..to]) == Flow::SkipSheet {
+                            stopped.store(true, Ordering::Relaxed);
+                            break;
+                        }
+                        from = to;
+                    }
+                }
+                batch.rows.clear();
+                batch.cells.clear();
+                // The reader may be gone already; the batch is then simply dropped.
+                let _ = empty_tx.send(batch);
+            }
+        });
+
+        let mut batch = Batch::new();
+        let mut current: Option<u32> = None;
+        let send = |batch: &mut Batch<'a>| -> bool {
+            let next = empty_rx.try_recv().unwrap_or_else(|_| Batch::new());
+            full_tx.send(std::mem::replace(batch, next)).is_ok()
+        };
+        while let Some(cell) = cells.next_cell().map_err(xlsx_error)? {
+            let Some(value) = data_ref_value(cell.get_value()) else {
+                continue;
+            };
+            let (r, c) = cell.get_position();
+            caps.check(name, r, c)?;
+            if current != Some(r) {
+                if let Some(prev) = current {
+                    batch.rows.push((prev, batch.cells.len()));
+                    if batch.rows.len() >= Batch::ROWS
+                        && (stopped.load(Ordering::Relaxed) || !send(&mut batch))
+                    {
+                        return Ok(());
+                    }
+                }
+                current = Some(r);
+            }
+            batch.cells.push(RawCell { col: c, value });
+        }
+        if let Some(last) = current {
+            batch.rows.push((last, batch.cells.len()));
+        }
+        if !batch.rows.is_empty() && !stopped.load(Ordering::Relaxed) {
+            send(&mut batch);
+        }
+        Ok(())
+    })
 }
 
 fn visit_ranges<RS, R>(
