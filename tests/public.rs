@@ -412,6 +412,94 @@ fn chinese_search_of_every_length_over_name_licence_bases_and_department() {
     }
 }
 
+/// A term found in more items than a search pages through: the total stops at the cap and says
+/// so, the pages end there, and a page in the middle holds the right items in display order.
+#[test]
+fn a_search_matching_more_than_the_cap_says_so_and_pages_to_it() {
+    use nianjian::service::public::SEARCH_CAP;
+    let n = SEARCH_CAP as usize + 20;
+    for app in TestApp::all() {
+        let b = app.backend;
+        {
+            let mut conn = app.conn();
+            let c = &mut *conn;
+            let round = common::seed::round(c, app.province, "2026年清理");
+            let drafts: Vec<ItemDraft> = (0..n)
+                .map(|i| {
+                    inspection(
+                        &format!("渔业船舶第{i:04}号检验"),
+                        Some(12),
+                        law("中华人民共和国渔业法"),
+                        Disposition::Retain,
+                    )
+                })
+                .collect();
+            submit(c, round, app.dept_a, b"many", &drafts);
+            let ids: Vec<i64> = items::table
+                .filter(items::round_id.eq(round))
+                .order(items::id)
+                .select(items::id)
+                .load(c)
+                .unwrap();
+            dec::decide_many(
+                c,
+                &Actor::cli(),
+                round,
+                &ids,
+                &DecisionInput {
+                    decision: "retain".into(),
+                    cycle_months: None,
+                    rationale: "经研究决定".into(),
+                    necessity: Some("经必要性评估论证".into()),
+                },
+            )
+            .unwrap();
+            publish::publish(c, &Actor::cli(), round).expect("publication");
+        }
+        for q in ["渔业船舶", "渔业"] {
+            let (status, v) = get(
+                &app,
+                &format!("/api/v1/publications/1/items?q={}&page=3", enc(q)),
+            );
+            assert_eq!(status, Status::Ok, "{b}: {q}");
+            assert_eq!(v["total"], SEARCH_CAP, "{b}: {q}");
+            assert_eq!(v["total_capped"], true, "{b}: {q}");
+            assert_eq!(v["pages"], SEARCH_CAP / 50, "{b}: {q}");
+            let got = names(&v);
+            assert_eq!(got.len(), 50, "{b}: {q}");
+            assert_eq!(got[0], "渔业船舶第0100号检验", "{b}: {q}");
+            assert_eq!(got[49], "渔业船舶第0149号检验", "{b}: {q}");
+            // Past the cap: an empty page, not an error.
+            let (status, v) = get(
+                &app,
+                &format!("/api/v1/publications/1/items?q={}&page=21", enc(q)),
+            );
+            assert_eq!(status, Status::Ok, "{b}: {q}");
+            assert!(names(&v).is_empty(), "{b}: {q}");
+        }
+        // Under the cap the total is exact.
+        let (_, v) = get(
+            &app,
+            &format!("/api/v1/publications/1/items?q={}", enc("第001")),
+        );
+        assert_eq!(v["total"], 10, "{b}");
+        assert_eq!(v["total_capped"], false, "{b}");
+        let (_, v) = get(
+            &app,
+            &format!("/api/v1/publications/1/items?q={}", enc("01")),
+        );
+        assert_eq!(v["total_capped"], false, "{b}: a two-digit term");
+        assert_eq!(
+            v["total"], 130,
+            "{b}: a two-digit term (bigram index on SQLite)"
+        );
+        // The page says there are more.
+        let (status, html) = page(&app, &format!("/?q={}", enc("渔业")));
+        assert_eq!(status, Status::Ok, "{b}");
+        assert!(html.contains("仅显示前 1000 项"), "{b}");
+    }
+}
+
 const NASTY: &[&str] = &[
     "'; DROP TABLE items;--",
     "\"",

@@ -177,10 +177,11 @@ fn named_checks(sql: &str) -> Vec<(String, String)> {
     out
 }
 
-/// The search structures each backend builds its own way (migration `2026-11-27-000200_search`):
-/// SQLite's FTS5 table and its shadow tables, PostgreSQL's pg_trgm GIN index. They index the
-/// same column, `published_items.search_text`, which both schemas share.
-const BACKEND_SEARCH_TABLE_PREFIX: &str = "published_items_fts";
+/// The search structures each backend builds its own way (migrations `2026-11-27-000200_search`
+/// and `2026-11-27-000700_search_bigrams`): SQLite's FTS5 trigram and bigram tables and their
+/// shadow tables, PostgreSQL's pg_trgm GIN index. They index the same column,
+/// `published_items.search_text`, which both schemas share.
+const BACKEND_SEARCH_TABLE_PREFIXES: &[&str] = &["published_items_fts", "published_items_bigrams"];
 const BACKEND_SEARCH_INDEXES: &[&str] = &["published_items_search_trgm_idx"];
 
 fn sqlite_schema(conn: &mut DbConnection) -> Schema {
@@ -190,10 +191,11 @@ fn sqlite_schema(conn: &mut DbConnection) -> Schema {
     )
     .load(conn)
     .unwrap();
-    for t in tables
-        .into_iter()
-        .filter(|t| !t.name.starts_with(BACKEND_SEARCH_TABLE_PREFIX))
-    {
+    for t in tables.into_iter().filter(|t| {
+        !BACKEND_SEARCH_TABLE_PREFIXES
+            .iter()
+            .any(|p| t.name.starts_with(p))
+    }) {
         let cols: Vec<Column> = diesel::sql_query(format!(
             "SELECT name, type AS ty, \"notnull\" AS \"notnull\", pk FROM pragma_table_info('{}')",
             t.name

@@ -126,6 +126,209 @@ pub fn published_search_condition(
     }
 }
 
+/// The filters of a public search besides its terms.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SearchScope<'a> {
+    pub publication_id: i64,
+    pub list: Option<&'a str>,
+    pub department_code: Option<&'a str>,
+    pub kind: Option<&'a str>,
+}
+
+/// How SQLite answers one search term: the trigram index (three characters or more), the bigram
+/// index (two letters or digits), or LIKE on the text (anything shorter or with punctuation).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TermIndex {
+    Trigram,
+    Bigram,
+    Like,
+}
+
+fn term_index(term: &str) -> TermIndex {
+    let n = term.chars().count();
+    if n >= 3 {
+        TermIndex::Trigram
+    } else if n == 2 && term.chars().all(char::is_alphanumeric) {
+        TermIndex::Bigram
+    } else {
+        TermIndex::Like
+    }
+}
+
+/// The ids of a publication's items that match every term and the filters, in display (id)
+/// order, at most `limit` of them.
+///
+/// On SQLite the full-text index drives the query (`CROSS JOIN` keeps it the outer loop): it
+/// yields matches in rowid order and the query stops after `limit`, so a term matching 40,000
+/// items costs as little as a rare one. Terms of two letters or digits use the bigram index
+/// (`published_items_bigrams`, see [`bigrams`]) when no longer term is there to drive. On
+/// PostgreSQL the same conditions as [`published_search_condition`] apply, with the same order
+/// and limit. Every term is a bound parameter.
+pub fn search_ids(
+    conn: &mut DbConnection,
+    scope: SearchScope<'_>,
+    terms: &[String],
+    limit: i64,
+) -> QueryResult<Vec<i64>> {
+    use crate::db::schema::published_items;
+    use diesel::sql_types::{BigInt, Text};
+
+    let c = match conn {
+        DbConnection::Sqlite(c) => c,
+        DbConnection::Postgres(_) => {
+            let dialect = dialect(conn);
+            let mut q = published_items::table
+                .filter(published_items::publication_id.eq(scope.publication_id))
+                .select(published_items::id)
+                .into_boxed();
+            if let Some(l) = scope.list {
+                q = q.filter(published_items::list.eq(l.to_string()));
+            }
+            if let Some(d) = scope.department_code {
+                q = q.filter(published_items::department_code.eq(d.to_string()));
+            }
+            if let Some(k) = scope.kind {
+                q = q.filter(published_items::kind.eq(k.to_string()));
+            }
+            for t in terms {
+                q = q.filter(published_search_condition(dialect, t));
+            }
+            return q.order(published_items::id.asc()).limit(limit).load(conn);
+        }
+    };
+
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+    }
+
+    let of = |index: TermIndex| -> Vec<&str> {
+        terms
+            .iter()
+            .map(String::as_str)
+            .filter(|t| term_index(t) == index)
+            .collect()
+    };
+    let (trigram, bigram) = (of(TermIndex::Trigram), of(TermIndex::Bigram));
+    let phrases = |terms: &[&str]| {
+        terms
+            .iter()
+            .map(|t| fts5_phrase(t))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    };
+    // The driving index, and the terms left for LIKE.
+    let (from, matched, like): (&str, Option<String>, Vec<&str>) = if !trigram.is_empty() {
+        (
+            "published_items_fts CROSS JOIN published_items AS p \
+             ON p.id = published_items_fts.rowid WHERE published_items_fts MATCH ? AND ",
+            Some(phrases(&trigram)),
+            terms
+                .iter()
+                .map(String::as_str)
+                .filter(|t| term_index(t) != TermIndex::Trigram)
+                .collect(),
+        )
+    } else if !bigram.is_empty() {
+        (
+            "published_items_bigrams CROSS JOIN published_items AS p \
+             ON p.id = published_items_bigrams.rowid WHERE published_items_bigrams MATCH ? AND ",
+            Some(phrases(&bigram)),
+            of(TermIndex::Like),
+        )
+    } else {
+        (
+            "published_items AS p WHERE ",
+            None,
+            terms.iter().map(String::as_str).collect(),
+        )
+    };
+    let order = if matched.is_some() {
+        if from.starts_with("published_items_fts") {
+            "published_items_fts.rowid"
+        } else {
+            "published_items_bigrams.rowid"
+        }
+    } else {
+        "p.id"
+    };
+
+    let mut q = diesel::sql_query(format!("SELECT p.id AS id FROM {from}"))
+        .into_boxed::<diesel::sqlite::Sqlite>();
+    if let Some(m) = matched {
+        q = q.bind::<Text, _>(m);
+    }
+    q = q
+        .sql("p.publication_id = ?")
+        .bind::<BigInt, _>(scope.publication_id);
+    if let Some(l) = scope.list {
+        q = q.sql(" AND p.list = ?").bind::<Text, _>(l.to_string());
+    }
+    if let Some(d) = scope.department_code {
+        q = q
+            .sql(" AND p.department_code = ?")
+            .bind::<Text, _>(d.to_string());
+    }
+    if let Some(k) = scope.kind {
+        q = q.sql(" AND p.kind = ?").bind::<Text, _>(k.to_string());
+    }
+    for t in like {
+        q = q
+            .sql(" AND p.search_text LIKE ? ESCAPE '\\'")
+            .bind::<Text, _>(like_contains(t));
+    }
+    q = q
+        .sql(format!(" ORDER BY {order} LIMIT ?"))
+        .bind::<BigInt, _>(limit);
+    let rows: Vec<Id> = q.load(c)?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// The two-character windows of a text, separated by spaces: what the SQLite
+/// bigram index holds for an item (the `unicode61` tokenizer splits windows holding a space or
+/// punctuation into single characters, which no two-character term matches). The migration
+/// `2026-11-27-000700_search_bigrams` fills older rows the same way.
+pub fn bigrams(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len() * 3);
+    for pair in chars.windows(2) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push(pair[0]);
+        out.push(pair[1]);
+    }
+    out
+}
+
+/// Fills the SQLite bigram index for a publication just stored (nothing on PostgreSQL, whose
+/// trigram index is used through LIKE).
+pub fn index_bigrams(conn: &mut DbConnection, publication_id: i64) -> QueryResult<()> {
+    use crate::db::schema::published_items;
+    use diesel::sql_types::{BigInt, Text};
+
+    let DbConnection::Sqlite(c) = conn else {
+        return Ok(());
+    };
+    let rows: Vec<(i64, String)> = published_items::table
+        .filter(published_items::publication_id.eq(publication_id))
+        .select((published_items::id, published_items::search_text))
+        .load(c)?;
+    for chunk in rows.chunks(500) {
+        let mut sql = String::from("INSERT INTO published_items_bigrams (rowid, bigrams) VALUES ");
+        for i in 0..chunk.len() {
+            sql.push_str(if i == 0 { "(?, ?)" } else { ", (?, ?)" });
+        }
+        let mut q = diesel::sql_query(sql).into_boxed::<diesel::sqlite::Sqlite>();
+        for (id, text) in chunk {
+            q = q.bind::<BigInt, _>(*id).bind::<Text, _>(bigrams(text));
+        }
+        q.execute(c)?;
+    }
+    Ok(())
+}
+
 /// A term as one FTS5 phrase: `"…"` with every `"` doubled, so `*`, `^`, `NEAR`, `AND`, `(`
 /// and `:` inside it are plain text.
 pub fn fts5_phrase(term: &str) -> String {
@@ -155,5 +358,22 @@ mod tests {
         assert_eq!(fts5_phrase("道路运输"), "\"道路运输\"");
         assert_eq!(fts5_phrase("a\"b* NEAR"), "\"a\"\"b* NEAR\"");
         assert_eq!(like_contains("%_\\证"), "%\\%\\_\\\\证%");
+    }
+
+    #[test]
+    fn bigrams_are_every_two_character_window() {
+        assert_eq!(bigrams("道路运输"), "道路 路运 运输");
+        assert_eq!(bigrams("驾"), "");
+        // Windows holding a space become single characters when tokenised.
+        assert_eq!(bigrams("A1 证"), "A1 1   证");
+    }
+
+    #[test]
+    fn terms_pick_their_index() {
+        assert_eq!(term_index("道路运输"), TermIndex::Trigram);
+        assert_eq!(term_index("驾驶"), TermIndex::Bigram);
+        assert_eq!(term_index("A1"), TermIndex::Bigram);
+        assert_eq!(term_index("《道"), TermIndex::Like);
+        assert_eq!(term_index("证"), TermIndex::Like);
     }
 }

@@ -26,6 +26,9 @@ pub const DEFAULT_PER_PAGE: u32 = 50;
 pub const MAX_QUERY_CHARS: usize = 100;
 /// At most this many whitespace-separated search terms are used (all must match).
 pub const MAX_TERMS: usize = 5;
+/// A search pages through at most this many matches (20 pages of 50), so that a term found in
+/// 40,000 items costs no more than a rare one; the page says when there are more.
+pub const SEARCH_CAP: i64 = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PublicError {
@@ -174,7 +177,11 @@ pub fn search_terms(q: &str) -> Vec<String> {
 #[derive(Debug, Clone, Serialize)]
 pub struct ItemsPage {
     pub publication: PublicationView,
+    /// Items matching; for a search at most [`SEARCH_CAP`].
     pub total: i64,
+    /// A search matched more than [`SEARCH_CAP`] items: `total` is the cap, and only the first
+    /// `SEARCH_CAP` matches can be paged through (narrow the search for the rest).
+    pub total_capped: bool,
     pub page: u32,
     pub per_page: u32,
     pub pages: i64,
@@ -276,10 +283,46 @@ fn items_of(
     query: &ItemQuery,
 ) -> PublicResult<ItemsPage> {
     let publication = PublicationView::of(row, region);
-    let dialect = backend::dialect(conn);
     let terms = query.q.as_deref().map(search_terms).unwrap_or_default();
     let per_page = query.per_page.clamp(1, MAX_PER_PAGE);
     let page = query.page.max(1);
+
+    let offset = i64::from(page - 1) * i64::from(per_page);
+    if !terms.is_empty() {
+        // A search reads the ids of at most SEARCH_CAP + 1 matches in display order, from the
+        // full-text index, and the page's rows by id: one bounded query, however common the
+        // term. Past the cap the total says "more than" (`total_capped`).
+        let scope = backend::SearchScope {
+            publication_id: row.id,
+            list: query.list.map(List::code),
+            department_code: query.department.as_deref(),
+            kind: query.kind.map(Kind::code),
+        };
+        let ids = backend::search_ids(conn, scope, &terms, SEARCH_CAP + 1)?;
+        let total_capped = ids.len() as i64 > SEARCH_CAP;
+        let total = (ids.len() as i64).min(SEARCH_CAP);
+        let from = usize::try_from(offset.min(total)).unwrap_or(0);
+        let to = usize::try_from((offset + i64::from(per_page)).min(total)).unwrap_or(0);
+        let page_ids = &ids[from..to];
+        let rows: Vec<PublishedItemRow> = if page_ids.is_empty() {
+            Vec::new()
+        } else {
+            published_items::table
+                .filter(published_items::id.eq_any(page_ids))
+                .order(published_items::id.asc())
+                .select(PublishedItemRow::as_select())
+                .load(conn)?
+        };
+        return Ok(ItemsPage {
+            publication,
+            total,
+            total_capped,
+            page,
+            per_page,
+            pages: (total + i64::from(per_page) - 1) / i64::from(per_page),
+            items: rows.iter().map(PublicItem::of).collect(),
+        });
+    }
 
     macro_rules! filtered {
         () => {{
@@ -295,28 +338,23 @@ fn items_of(
             if let Some(k) = query.kind {
                 q = q.filter(published_items::kind.eq(k.code()));
             }
-            for t in &terms {
-                q = q.filter(backend::published_search_condition(dialect, t));
-            }
             q
         }};
     }
 
-    let offset = i64::from(page - 1) * i64::from(per_page);
     let load = |conn: &mut DbConnection| -> QueryResult<Vec<PublishedItemRow>> {
         let q = filtered!().select(PublishedItemRow::as_select());
         // Ids run in display order within a publication (list, then 序号: see
         // `publish::publish`), so one key orders every query and indexes can serve it.
-        // With a list and no search the (publication, list, 序号) indexes give the order; a
-        // search is read in id order straight from the full-text index's matches.
-        let q = if query.list.is_some() && terms.is_empty() {
+        // With a list the (publication, list, 序号) indexes give the order.
+        let q = if query.list.is_some() {
             q.order(published_items::serial.asc())
         } else {
             q.order(published_items::id.asc())
         };
         q.limit(i64::from(per_page)).offset(offset).load(conn)
     };
-    let (total, rows) = if query.department.is_none() && query.kind.is_none() && terms.is_empty() {
+    let (total, rows) = if query.department.is_none() && query.kind.is_none() {
         // Unfiltered lists have their size in the stored summary.
         let s = &publication.summary;
         let total = i64::from(match query.list {
@@ -348,6 +386,7 @@ fn items_of(
         total,
         page,
         per_page,
+        total_capped: false,
         pages,
         items: rows.iter().map(PublicItem::of).collect(),
     })

@@ -320,6 +320,7 @@ pub fn publish(
         for chunk in snapshot.chunks(item_rows::INSERT_CHUNK / 2) {
             crate::insert_batch!(&mut *conn, published_items::table, chunk)?;
         }
+        crate::db::backend::index_bigrams(conn, publication_id)?;
         for chunk in ids.chunks(item_rows::INSERT_CHUNK * 4) {
             diesel::update(items::table.filter(items::id.eq_any(chunk)))
                 .set(items::state.eq(state::PUBLISHED))

@@ -1055,6 +1055,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("public.results.after", " 项", " items"),
     ("public.results.for", "，搜索：", ", searching for "),
     (
+        "public.results.capped",
+        "（超过此数，仅显示前 1000 项，请加关键词缩小范围）",
+        " (more match; only the first 1,000 are shown: add a word to narrow the search)",
+    ),
+    (
         "public.results.none",
         "没有符合条件的事项。",
         "No items match.",

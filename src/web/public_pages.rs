@@ -258,6 +258,7 @@ async fn list_page(
             per_page => (query.per_page != DEFAULT_PER_PAGE).then_some(query.per_page),
             rows => view.items.items.iter().map(|i| row_context(Some(i.id), &i.item, lang)).collect::<Vec<_>>(),
             total => view.items.total,
+            total_capped => view.items.total_capped,
             page => page,
             pages => pages,
             prev_href => (page > 1 && i64::from(page) <= pages + 1).then(|| href(links.href(query.list, page - 1))),
