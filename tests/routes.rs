@@ -19,6 +19,8 @@ const PUBLIC: &[(Method, &str)] = &[
     (Method::Get, "/signin"),
     (Method::Post, "/signin"),
     (Method::Post, "/api/v1/session"),
+    // The OpenAPI document of the API (issue #11).
+    (Method::Get, "/api/v1/openapi.json"),
     // Public consultation (issue #7): reading, and commenting while a window is open.
     (Method::Get, "/consultations"),
     (Method::Get, "/consultations/<id>"),

@@ -16,7 +16,7 @@ use super::{DbConnection, now};
 pub const PREFIX: &str = "nj_";
 
 /// A token row without its hash.
-#[derive(Queryable, Selectable, Debug, Clone, Serialize)]
+#[derive(Queryable, Selectable, Debug, Clone, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = api_tokens)]
 pub struct ApiToken {
     pub id: i64,
@@ -35,7 +35,7 @@ pub struct IssuedToken {
 }
 
 /// A token as the admin's list shows it: with its user's name, without any secret.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct TokenListing {
     #[serde(flatten)]
     pub token: ApiToken,

@@ -521,7 +521,7 @@ pub fn moderate(
 }
 
 /// One consultation as lists show it.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ConsultationView {
     pub id: i64,
     pub round_id: i64,
@@ -652,7 +652,7 @@ pub fn find(
 }
 
 /// A comment as the public sees it: no name, no contact, no address hash.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PublicComment {
     pub id: i64,
     pub stance: &'static str,
@@ -661,7 +661,7 @@ pub struct PublicComment {
 }
 
 /// An item of a consultation with its department's reasons and its approved comments.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct ConsultedItem {
     pub id: i64,
     pub kind: String,
@@ -742,7 +742,7 @@ pub fn items_of(conn: &mut DbConnection, consultation_id: i64) -> QueryResult<Ve
 }
 
 /// A comment as the office sees it: everything, for moderation and the necessity assessment.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct OfficeComment {
     pub id: i64,
     pub item_id: i64,
@@ -827,7 +827,7 @@ pub fn comments_of(
 }
 
 /// How many comments an item has, by stance and state.
-#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, serde::Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct Tally {
     pub item_id: i64,
     pub item_name: String,

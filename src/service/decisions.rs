@@ -13,7 +13,7 @@ use crate::domain::{Disposition, Kind, Lang};
 use crate::service::findings::{self, Selection};
 
 /// What a reviewer asks for.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DecisionInput {
     pub decision: String,
     pub cycle_months: Option<u32>,

@@ -19,7 +19,7 @@ use crate::service::findings::{self, Selection};
 use crate::sheets::guard::Limits;
 
 /// A document as an admin or reviewer enters it.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DocumentInput {
     pub title: String,
     pub doc_number: Option<String>,
@@ -31,7 +31,7 @@ pub struct DocumentInput {
     pub repealed_on: Option<NaiveDate>,
 }
 
-#[derive(Queryable, Selectable, Debug, Clone, Serialize)]
+#[derive(Queryable, Selectable, Debug, Clone, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = legal_documents)]
 pub struct DocumentRow {
     pub id: i64,
@@ -49,14 +49,14 @@ pub struct DocumentRow {
 }
 
 /// An item whose findings a document change touched.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct CitingItem {
     pub item_id: i64,
     pub round_id: i64,
     pub name: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentChange {
     pub document: DocumentRow,
     /// Items that cite the document; their findings were recomputed.
@@ -382,7 +382,8 @@ pub const IMPORT_COLUMNS: &[Column] = &[
 ];
 
 /// What a documents import did.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = DocumentImportOutcome)]
 pub struct ImportOutcome {
     pub file: String,
     pub sha256: String,

@@ -70,7 +70,7 @@ impl<'r> FromRequest<'r> for ClientAddr {
 }
 
 /// A user as the API shows it: no hash, no secrets.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub username: String,
@@ -513,8 +513,8 @@ impl<'r> Responder<'r, 'static> for ApiFailure {
     }
 }
 
-#[derive(Deserialize)]
-struct SignInBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct SignInBody {
     username: String,
     password: String,
 }
@@ -597,8 +597,9 @@ async fn api_sign_out(
     Ok(Json(json!({ "signed_out": ended })))
 }
 
-#[derive(Deserialize)]
-struct NewTokenBody {
+/// Exactly one of `user_id` and `username` names the user.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct NewTokenBody {
     user_id: Option<i64>,
     username: Option<String>,
     name: String,
@@ -656,8 +657,8 @@ async fn api_revoke_token(admin: Admin, db: &State<Db>, id: i64) -> ApiResult<Js
 }
 
 /// A department as the API shows it.
-#[derive(Debug, Serialize)]
-struct DepartmentView {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct DepartmentView {
     id: i64,
     code: String,
     name: String,

@@ -272,7 +272,7 @@ async fn api_upload(
 }
 
 /// A stored submission as the API shows it.
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, utoipa::ToSchema)]
 pub struct SubmissionView {
     pub id: i64,
     pub round_id: i64,

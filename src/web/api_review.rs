@@ -441,8 +441,9 @@ pub fn decide_selected(
     })
 }
 
-#[derive(Deserialize)]
-struct BulkBody {
+/// Exactly one of `item_ids` and `filter` selects the items.
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct BulkBody {
     /// The items to decide; or `filter` to pick them.
     item_ids: Option<Vec<i64>>,
     filter: Option<BulkFilter>,
@@ -452,8 +453,8 @@ struct BulkBody {
     necessity: Option<String>,
 }
 
-#[derive(Deserialize, Default)]
-struct BulkFilter {
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub(crate) struct BulkFilter {
     department: Option<i64>,
     kind: Option<String>,
     rule: Option<String>,

@@ -294,8 +294,8 @@ async fn submit(
 // ---------------------------------------------------------------------------------------------
 // The JSON API
 
-#[derive(Debug, Serialize)]
-struct ConsultationJson {
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct ConsultationJson {
     #[serde(flatten)]
     view: ConsultationView,
     starts_at_beijing: String,
@@ -336,8 +336,8 @@ async fn api_show(db: &State<Db>, id: i64) -> ApiResult<Json<serde_json::Value>>
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct CommentBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CommentBody {
     stance: Option<String>,
     body: Option<String>,
     name: Option<String>,
@@ -371,8 +371,8 @@ async fn api_comment(
     ))
 }
 
-#[derive(Debug, Deserialize)]
-struct OpenBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct OpenBody {
     title: String,
     #[serde(default)]
     notice: String,
@@ -496,8 +496,8 @@ async fn api_open(
     Ok((Status::Created, Json(json!({ "id": id }))))
 }
 
-#[derive(Debug, Deserialize)]
-struct CloseBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct CloseBody {
     #[serde(default)]
     summaries: HashMap<String, String>,
 }
@@ -574,8 +574,8 @@ async fn api_comments(
     Ok(Json(json!({ "comments": comments, "tallies": tallies })))
 }
 
-#[derive(Debug, Deserialize)]
-struct ModerationBody {
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub(crate) struct ModerationBody {
     decision: String,
     reason: Option<String>,
 }

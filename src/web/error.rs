@@ -4,7 +4,8 @@
 use rocket::http::{ContentType, Status};
 use rocket::response::{self, Responder};
 use rocket::{Request, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 use crate::db::DbError;
 use crate::domain::Lang;
@@ -82,17 +83,38 @@ impl From<diesel::result::Error> for AppError {
 impl<'r> Responder<'r, 'static> for AppError {
     fn respond_to(self, req: &'r Request<'_>) -> response::Result<'static> {
         let lang = crate::web::request_lang(req);
-        let mut error = json!({"code": self.code, "message": self.message(lang)});
-        if let Some(detail) = self.detail {
-            error["detail"] = detail;
-        }
-        let body = json!({ "error": error }).to_string();
+        let message = self.message(lang).to_string();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code,
+                message,
+                detail: self.detail,
+            },
+        };
+        let body = serde_json::to_string(&body).unwrap_or_default();
         Response::build()
             .status(self.status)
             .header(ContentType::JSON)
             .sized_body(body.len(), std::io::Cursor::new(body))
             .ok()
     }
+}
+
+/// The body of every 4xx and 5xx answer under `/api`: `{"error": {"code", "message"}}`, with a
+/// `detail` where one helps (e.g. the items that block a publication).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code (`not_found`, `bad_region`, `csrf`, …).
+    pub code: &'static str,
+    /// A sentence for people, in the request's language (Chinese unless English is asked for).
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<serde_json::Value>,
 }
 
 pub type ApiResult<T> = Result<T, AppError>;

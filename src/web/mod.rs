@@ -11,6 +11,7 @@ pub mod consultation;
 pub mod dashboard;
 pub mod error;
 pub mod office;
+pub mod openapi;
 pub mod pages;
 pub mod public_pages;
 
@@ -159,6 +160,7 @@ pub fn build(figment: rocket::figment::Figment, db: Db, settings: Settings) -> R
         .mount("/", office::routes())
         .mount("/", dashboard::routes())
         .mount("/", consultation::routes())
+        .mount("/", openapi::routes())
         // JSON errors under /api; pages get HTML errors and a sign-in redirect for 401.
         .register(
             "/api",

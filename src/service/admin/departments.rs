@@ -23,7 +23,7 @@ const PHONE: (&str, &str) = ("联系电话", "the contact phone");
 const EMAIL: (&str, &str) = ("电子邮箱", "the e-mail address");
 
 /// A department as an admin enters it; `region` is the region's code.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct DepartmentInput {
     pub code: String,
     pub name: String,

@@ -119,7 +119,7 @@ impl Level {
 const NAME: (&str, &str) = ("区划名称", "the region name");
 
 /// A region as an admin enters it. `level` may be left out: the code's shape tells it.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RegionInput {
     pub code: String,
     pub name: String,
@@ -401,13 +401,14 @@ pub fn no_region(code: &str) -> Refusal {
 }
 
 /// A region with its children, for the tree.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RegionNode {
     pub id: i64,
     pub code: String,
     pub name: String,
     pub level: String,
     pub parent_code: Option<String>,
+    #[schema(no_recursion)]
     pub children: Vec<RegionNode>,
 }
 

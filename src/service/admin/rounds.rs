@@ -33,7 +33,7 @@ pub struct Round {
 
 /// A round as an admin enters it: the region's code and times in Beijing time
 /// (`2017-04-30T18:00`); blank times are "not set".
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoundInput {
     pub name: String,
     pub region: String,
@@ -334,7 +334,7 @@ pub fn update(
 }
 
 /// A round as lists show it: with its region, times in Beijing time.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct RoundView {
     pub id: i64,
     pub name: String,

@@ -143,7 +143,8 @@ impl Visitor for Reader<'_> {
 }
 
 /// What an import of a list (regions, departments) did, or on a dry run would do.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[schema(as = ListImportOutcome)]
 pub struct ImportOutcome {
     pub file: String,
     pub sha256: String,

@@ -19,7 +19,7 @@ use crate::db::{DbConnection, write_transaction};
 
 /// A user to add: the role's code and, by code, the department of a submitter or the region
 /// of a reviewer.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct UserInput {
     pub username: String,
     pub role: String,
@@ -30,7 +30,7 @@ pub struct UserInput {
 }
 
 /// A new role, with the department or region it needs.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct RoleInput {
     pub role: String,
     #[serde(default)]
@@ -246,7 +246,7 @@ pub fn reset_password(
 }
 
 /// A user as the admin's list shows it: no hash, with its department and region named.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UserListing {
     pub id: i64,
     pub username: String,

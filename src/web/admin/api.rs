@@ -71,8 +71,8 @@ async fn region_create(
     ))
 }
 
-#[derive(Deserialize)]
-struct RenameBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub(crate) struct RenameBody {
     name: String,
 }
 

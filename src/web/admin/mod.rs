@@ -15,7 +15,7 @@
 //! | `POST /api/v1/rounds`, `PUT /api/v1/rounds/{id}` | admin | 201 / 200 |
 //! | `GET /api/v1/users[/{id}]`, `POST /api/v1/users`, `PUT /api/v1/users/{id}`, `POST /api/v1/users/{id}/{disable,enable,reset-password}` | admin | 200 / 201 |
 
-mod api;
+pub(crate) mod api;
 pub use api::ListUpload;
 pub(crate) mod pages;
 
