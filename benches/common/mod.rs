@@ -44,7 +44,7 @@ pub fn limits(rows: usize) -> Limits {
 
 #[path = "../../tests/common/workbook.rs"]
 mod workbook;
-pub use workbook::workbook_bytes;
+pub use workbook::{DEPARTMENTS, workbook_bytes};
 
 /// The big workbook (`rows` items) as a file: at `NIANJIAN_BENCH_XLSX` when set (kept, and
 /// reused when it is already there with the same row count), else in a temporary folder.

@@ -88,7 +88,7 @@ const REASONS: &[&str] = &[
     "",
 ];
 
-const DEPARTMENTS: &[&str] = &[
+pub const DEPARTMENTS: &[&str] = &[
     "省交通运输厅",
     "省市场监管局",
     "省卫生健康委",
