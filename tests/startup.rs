@@ -88,14 +88,17 @@ fn a_data_folder_that_cannot_be_written_is_refused_with_one_line() {
 }
 
 #[test]
-fn later_commands_say_plainly_that_they_are_not_built() {
+fn a_backup_with_no_database_says_so_and_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let out = nianjian(dir.path())
         .args(["backup", "-o", "x.db"])
         .output()
         .unwrap();
-    assert_ne!(out.status.code(), Some(0));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("not built yet"));
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no database file"));
+    assert!(!dir.path().join("x.db").exists());
+    // Nor does it create the database it did not find.
+    assert!(!dir.path().join("data").exists());
 }
 
 fn get(port: u16, path: &str) -> Option<(u16, String)> {

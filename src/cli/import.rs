@@ -86,6 +86,15 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         let round = registry::resolve_round(&mut conn, args.round)?;
         let department =
             registry::resolve_department(&mut conn, args.department.as_deref(), &report)?;
+        // A big file takes a while to store: say so (on stderr, apart from the report) before
+        // the transaction starts. A kill from here on leaves the database as it was.
+        eprintln!(
+            "{}",
+            match args.lang {
+                Lang::Zh => format!("正在保存 {} 项到数据库……", report.items.len()),
+                Lang::En => format!("Storing {} items in the database…", report.items.len()),
+            }
+        );
         match service::import::commit_report(
             &mut conn,
             &Actor::cli(),

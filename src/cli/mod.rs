@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod admin;
+mod backup;
 pub mod demo;
 mod import;
 
@@ -197,11 +198,6 @@ fn parse_lang(code: &str) -> anyhow::Result<Lang> {
     })
 }
 
-fn not_built(what: &str) -> anyhow::Result<ExitCode> {
-    eprintln!("“{what}”尚未实现 (not built yet): this command arrives with a later issue.");
-    Ok(ExitCode::from(3))
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Serve => serve(),
@@ -269,8 +265,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Region { command } => admin::region(&open_db()?.2, command),
         Command::Department { command } => admin::department(&open_db()?.2, command),
         Command::Round { command } => admin::round(&open_db()?.2, command),
-        Command::Backup { .. } => not_built("backup"),
-        Command::Restore { .. } => not_built("restore"),
+        Command::Backup { output } => backup::backup(&output),
+        Command::Restore { file } => backup::restore(&file),
     }
 }
 

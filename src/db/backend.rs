@@ -17,6 +17,24 @@ pub fn lock_audit_head(conn: &mut DbConnection) -> QueryResult<()> {
     }
 }
 
+/// Serialises the imports into one round. Two uploads of the same department would otherwise
+/// both read the same submission in force and both stay current; two of different departments
+/// would each compute R09 (the same licence listed twice) without seeing the other's items.
+/// SQLite write transactions are IMMEDIATE and so already one at a time; PostgreSQL locks the
+/// round's row (NO KEY UPDATE: rows referencing the round can still be inserted meanwhile).
+/// The import that takes the lock second sees the first committed and supersedes it.
+pub fn lock_round_imports(conn: &mut DbConnection, round_id: i64) -> QueryResult<()> {
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(c) => {
+            diesel::sql_query("SELECT id FROM rounds WHERE id = $1 FOR NO KEY UPDATE")
+                .bind::<diesel::sql_types::BigInt, _>(round_id)
+                .execute(c)
+                .map(drop)
+        }
+    }
+}
+
 /// SQLite's page cache per pooled connection while reading (the pragma at connect), in KiB.
 pub const SQLITE_READ_CACHE_KIB: i64 = 16 * 1024;
 /// SQLite's page cache while a big write runs: a 100,000-row import's transaction then stays in

@@ -7,6 +7,7 @@
 
 pub mod audit;
 pub mod backend;
+pub mod backup;
 pub mod items;
 pub mod schema;
 pub mod submissions;
@@ -207,7 +208,14 @@ pub type Conn = PooledConnection<ConnectionManager>;
 pub struct Db {
     pool: Pool<ConnectionManager>,
     url: DatabaseUrl,
+    /// Imports of this process waiting for their turn, see [`Db::run_import`].
+    imports: std::sync::Arc<rocket::tokio::sync::Semaphore>,
 }
+
+/// Imports one process stores at the same time. Imports into one round are serialised by the
+/// database anyway (SQLite has one writer; PostgreSQL locks the round, `backend::
+/// lock_round_imports`), so more would only hold pooled connections while they wait.
+const CONCURRENT_IMPORTS: usize = 2;
 
 impl Db {
     /// Creates the data folder if needed, applies the migrations and builds the pool.
@@ -229,9 +237,15 @@ impl Db {
             .connection_customizer(Box::new(Pragmas))
             .build(ConnectionManager { url: url.clone() })
             .map_err(|e| DbError::Pool(one_line(&e.to_string())))?;
+        let imports = if url.is_sqlite() {
+            1
+        } else {
+            CONCURRENT_IMPORTS
+        };
         Ok(Db {
             pool,
             url: url.clone(),
+            imports: std::sync::Arc::new(rocket::tokio::sync::Semaphore::new(imports)),
         })
     }
 
@@ -269,6 +283,25 @@ impl Db {
         }
     }
 
+    /// Runs an import's commit like [`Db::run`], after waiting (asynchronously, holding neither
+    /// a thread nor a pooled connection) for its turn among this process's imports. Twenty
+    /// uploads at once would otherwise take every pooled connection to wait on the database's
+    /// write lock — starving the readers, and on SQLite running into `busy_timeout` (a 500)
+    /// behind a few big imports.
+    pub async fn run_import<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<DbError> + Send + 'static,
+    {
+        let _turn = self
+            .imports
+            .acquire()
+            .await
+            .map_err(|_| E::from(DbError::Pool("import queue closed".into())))?;
+        self.run(f).await
+    }
+
     /// Whether the database answers (for `/healthz`).
     pub fn ping(&self) -> Result<(), DbError> {
         let mut conn = self.conn()?;
@@ -297,6 +330,14 @@ fn ensure_data_folder(path: &Path) -> Result<(), DbError> {
     std::fs::write(&probe, b"").map_err(fail)?;
     std::fs::remove_file(&probe).map_err(fail)?;
     Ok(())
+}
+
+/// The schema versions this binary knows (SQLite), as `__diesel_schema_migrations` stores them.
+pub fn sqlite_migration_versions() -> Vec<String> {
+    use diesel::migration::MigrationSource;
+    <EmbeddedMigrations as MigrationSource<diesel::sqlite::Sqlite>>::migrations(&SQLITE_MIGRATIONS)
+        .map(|all| all.iter().map(|m| m.name().version().to_string()).collect())
+        .unwrap_or_default()
 }
 
 fn run_migrations(conn: &mut DbConnection, url: &DatabaseUrl) -> Result<(), DbError> {

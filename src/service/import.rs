@@ -122,6 +122,7 @@ pub fn commit(
     let sha = sha256_hex(input.bytes);
     crate::db::backend::with_write_cache(conn, |conn| {
         write_transaction(conn, |conn| {
+            crate::db::backend::lock_round_imports(conn, input.round_id)?;
             let previous = submissions::current(conn, input.round_id, input.department_id)?;
             if let Some(prev) = &previous
                 && prev.sha256 == sha

@@ -189,7 +189,7 @@ pub async fn upload(
     let actor = principal.actor();
     let user_id = principal.user_id;
     let (outcome, report) = db
-        .run(move |c| {
+        .run_import(move |c| {
             let outcome = import::commit_report(
                 c,
                 &actor,

@@ -3,7 +3,10 @@
 //! failure, never a skip.
 #![allow(dead_code)]
 
+pub mod instances;
 pub mod seed;
+pub mod server;
+pub mod workbook;
 
 use std::sync::atomic::{AtomicU32, Ordering};
 
