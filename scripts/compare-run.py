@@ -6,8 +6,9 @@ Each run's time is the one the tool measured in its own process with its input a
 time of the whole `nianjian import --dry-run --json` process (start, read, parse child, JSON).
 Both wall and CPU time are kept: the targets are judged on wall time, and the CPU-time ratios
 beside them show how much a busy machine moved the figures.
-Peak RSS comes from wait4 (the largest process of the run's tree, the CLI's parse child
-included), so no GNU time is needed.
+Peak RSS is GNU time's %M (/usr/bin/time: a small process forks the tool, so its figure is the
+tool's own, the largest process of its tree, the CLI's parse child included); without GNU time,
+wait4 of the driver's own fork, which also counts the driver's RSS at fork time.
 
   compare-run.py --runs N --bench BIN --cli NIANJIAN --python PY --dir DIR [--json OUT]
 """
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import time
 
+GNU_TIME = "/usr/bin/time" if os.access("/usr/bin/time", os.X_OK) else None
 IMPORT = "import"
 EXPORT = "export"
 
@@ -62,7 +64,9 @@ def run_once(command, wall_timed, directory):
     out_path = os.path.join(directory, "stdout.txt")
     with open(out_path, "wb") as out, open(os.path.join(directory, "stderr.txt"), "wb") as err:
         started = time.perf_counter()
-        proc = subprocess.Popen(command, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+        rss_path = os.path.join(directory, "rss.txt")
+        wrapped = [GNU_TIME, "-f", "%M", "-o", rss_path] + command if GNU_TIME else command
+        proc = subprocess.Popen(wrapped, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - started
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -70,12 +74,18 @@ def run_once(command, wall_timed, directory):
         with open(os.path.join(directory, "stderr.txt"), encoding="utf-8", errors="replace") as f:
             tail = f.read()[-2000:]
         sys.exit(f"{' '.join(command)} failed with {proc.returncode}:\n{tail}")
-    rss = usage.ru_maxrss / 1024.0  # KiB on Linux
+    if GNU_TIME:
+        with open(rss_path) as f:
+            rss = int(f.read().split()[-1]) / 1024.0
+    else:
+        rss = usage.ru_maxrss / 1024.0  # KiB on Linux
     if wall_timed:
-        # The command line's report: count its items without keeping 90 MB of JSON twice.
-        with open(out_path, encoding="utf-8") as f:
-            report = json.load(f)
-        count = len(report.get("items", []))
+        # The command line's report, its items counted in another process: parsed here, its
+        # 90 MB of JSON would swell the driver, and with it what wait4 reports.
+        count = int(subprocess.check_output([
+            sys.executable, "-c",
+            "import json, sys; print(len(json.load(open(sys.argv[1], encoding='utf-8'))['items']))",
+            out_path]))
         return wall, usage.ru_utime + usage.ru_stime, count, rss, wall
     with open(out_path, encoding="utf-8") as f:
         line = f.read().strip().splitlines()[-1]
