@@ -1074,6 +1074,8 @@ struct Run {
     max_rss_kib: i64,
 }
 
+// The child is reaped by `wait4` below (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_cli(dir: &Path, file: &Path) -> Run {
     let mut child = Command::new(env!("CARGO_BIN_EXE_nianjian"))
         .args(["import", "--dry-run", "--json"])
