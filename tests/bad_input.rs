@@ -947,10 +947,9 @@ fn every_bad_request_gets_its_documented_answer() {
                     upload(&app, &format!("{upload_path}?dry_run=maybe"), multipart(Some(("a.xlsx", &clean_xlsx())))),
                     &sub,
                 ),
-                // An unreadable `dry_run` reads as absent, so this is a real upload: identical
-                // bytes to the stored file, hence "unchanged" (RELIABILITY.md: should be 422).
-                Status::Ok,
-                "",
+                // An unreadable `dry_run` is refused, never taken as a real upload.
+                Status::UnprocessableEntity,
+                "invalid_parameter",
             ),
             (
                 "decision: not JSON",

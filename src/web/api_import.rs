@@ -228,9 +228,26 @@ async fn api_upload(
     settings: &State<Settings>,
     lang: Lang,
     round: i64,
-    dry_run: Option<bool>,
+    dry_run: Option<&str>,
     form: Form<UploadForm<'_>>,
 ) -> ApiResult<(Status, Json<Value>)> {
+    // Parsed here, not by Rocket: an unreadable `dry_run` would otherwise read as absent and
+    // turn a mistyped dry run into a real upload.
+    let dry_run = match dry_run {
+        None => false,
+        Some(v) => match v.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" => false,
+            _ => {
+                return Err(AppError::new(
+                    Status::UnprocessableEntity,
+                    "invalid_parameter",
+                    format!("参数 dry_run 只能是 true 或 false，收到“{v}”；文件未保存"),
+                    format!("dry_run must be true or false, got \"{v}\"; nothing was stored"),
+                ));
+            }
+        },
+    };
     let form = form.into_inner();
     let (file_name, bytes) = read_upload(uploaded_file(form.file, settings)?, settings).await?;
     let request = UploadRequest {
@@ -238,7 +255,7 @@ async fn api_upload(
         department: form.department,
         file_name,
         bytes,
-        dry_run: dry_run.unwrap_or(false),
+        dry_run,
         lang,
     };
     let answer = upload(db, settings, &who, request).await?;
