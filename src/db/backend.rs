@@ -63,6 +63,32 @@ pub fn with_write_cache<T, E: From<diesel::result::Error>>(
     out
 }
 
+/// An import of at least this many items refreshes the planner's view of `items` afterwards.
+pub const BIG_IMPORT_ITEMS: usize = 1_000;
+
+/// After a big import, outside its transaction: on PostgreSQL, `VACUUM ANALYZE` of the item
+/// tables, so the consolidated list's counts and pages are index-only scans at once (freshly
+/// inserted rows are not yet all-visible, and every row would be fetched from the heap until
+/// autovacuum came by: 237 → 57 ms for an unfiltered page of a 100,000-item round). SQLite needs
+/// nothing. A failure is logged, never turned into a failed import: the rows are stored.
+pub fn refresh_item_statistics(conn: &mut DbConnection) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    let DbConnection::Postgres(c) = conn else {
+        return;
+    };
+    // VACUUM cannot run in a transaction (and its error would abort the caller's).
+    let in_transaction = !matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        Ok(None)
+    );
+    if in_transaction {
+        return;
+    }
+    if let Err(e) = c.batch_execute("VACUUM (ANALYZE) items, findings") {
+        tracing::warn!(error = %e, "VACUUM ANALYZE after a big import failed");
+    }
+}
+
 /// A multi-row INSERT. `MultiConnection` has no batch insert, so the statement (the same one)
 /// is built for the concrete connection. Insertable structs used here carry
 /// `treat_none_as_default_value = false`, which makes SQLite run one real multi-row statement.

@@ -120,6 +120,20 @@ pub fn commit(
         return Err(CommitError::HasErrors(input.error_count));
     }
     let sha = sha256_hex(input.bytes);
+    let big = input.items.len() >= crate::db::backend::BIG_IMPORT_ITEMS;
+    let outcome = store(conn, actor, input, sha)?;
+    if big && matches!(outcome, CommitOutcome::Stored { .. }) {
+        crate::db::backend::refresh_item_statistics(conn);
+    }
+    Ok(outcome)
+}
+
+fn store(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    input: SubmissionInput<'_>,
+    sha: String,
+) -> Result<CommitOutcome, CommitError> {
     crate::db::backend::with_write_cache(conn, |conn| {
         write_transaction(conn, |conn| {
             crate::db::backend::lock_round_imports(conn, input.round_id)?;
