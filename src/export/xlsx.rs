@@ -305,86 +305,51 @@ fn write_list(
         .unwrap_or(1);
     sheet.set_row_height(1, row_height(header_lines))?;
 
-    // The cells of each row, and the lines its wrapped text needs, are prepared on a second
-    // thread while this one hands the previous rows to rust_xlsxwriter: the two halves take
-    // about as long as each other on a large list. Rows go over a bounded channel in batches.
     let mut last_row = 1;
-    let batch_rows = 256;
-    std::thread::scope(|scope| -> Result<(), ExportError> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(u32, Vec<Cell<'_>>)>>(4);
-        let (items, widths) = (&items, &widths);
-        scope.spawn(move || {
-            for chunk in items.chunks(batch_rows) {
-                let batch: Vec<(u32, Vec<Cell<'_>>)> = chunk
-                    .iter()
-                    .map(|item| prepare_row(cols, widths, item, lang))
-                    .collect();
-                if tx.send(batch).is_err() {
-                    return;
+    let mut cells: Vec<Cell<'_>> = Vec::with_capacity(cols.len());
+    for (row, item) in (2_u32..).zip(items.iter().copied()) {
+        let mut lines = 1;
+        for (col, width) in cols.iter().zip(&widths) {
+            let cell = match (col.value)(item, lang) {
+                Value::Empty => Cell::Empty,
+                Value::Number(n) => Cell::Number(n),
+                Value::Text(s) => Cell::Text(fit(s)),
+                other => {
+                    let mut text = String::new();
+                    other.render_into(lang, &mut text);
+                    Cell::Text(Cow::Owned(fit_owned(text)))
+                }
+            };
+            if let Cell::Text(text) = &cell {
+                // A text of no more bytes than the row's lines hold cannot make it taller.
+                let avail = width - PADDING;
+                if text.len() as f64 > f64::from(lines) * avail || text.contains('\n') {
+                    lines = lines.max(columns::line_count(text, avail, MAX_LINES));
                 }
             }
-        });
-        let mut row = 2_u32;
-        for batch in rx {
-            for (lines, cells) in batch {
-                if lines > 1 {
-                    sheet.set_row_height(row, row_height(lines))?;
+            cells.push(cell);
+        }
+        if lines > 1 {
+            sheet.set_row_height(row, row_height(lines))?;
+        }
+        for (c, cell) in (0_u16..).zip(cells.drain(..)) {
+            match cell {
+                // No cell: the column's format still shows, and the borders cover the range.
+                Cell::Empty => {}
+                Cell::Number(n) => {
+                    sheet.write_number(row, c, n)?;
                 }
-                for (c, cell) in (0_u16..).zip(cells) {
-                    match cell {
-                        // No cell: the column's format still shows, and the borders cover
-                        // the range.
-                        Cell::Empty => {}
-                        Cell::Number(n) => {
-                            sheet.write_number(row, c, n)?;
-                        }
-                        Cell::Text(text) => {
-                            sheet.write_string(row, c, text)?;
-                        }
-                    }
+                Cell::Text(text) => {
+                    sheet.write_string(row, c, text)?;
                 }
-                last_row = row;
-                row += 1;
             }
         }
-        Ok(())
-    })?;
+        last_row = row;
+    }
     if last_row >= 2 {
         sheet.add_conditional_format(2, 0, last_row, last_col, &formats.borders)?;
     }
     Ok(())
-}
-
-/// One data row: its cells, and the lines its tallest wrapped text needs.
-fn prepare_row<'a>(
-    cols: &[Column],
-    widths: &[f64],
-    item: &'a PublishedItem,
-    lang: Lang,
-) -> (u32, Vec<Cell<'a>>) {
-    let mut lines = 1;
-    let mut cells = Vec::with_capacity(cols.len());
-    for (col, width) in cols.iter().zip(widths) {
-        let cell = match (col.value)(item, lang) {
-            Value::Empty => Cell::Empty,
-            Value::Number(n) => Cell::Number(n),
-            Value::Text(s) => Cell::Text(fit(s)),
-            other => {
-                let mut text = String::new();
-                other.render_into(lang, &mut text);
-                Cell::Text(Cow::Owned(fit_owned(text)))
-            }
-        };
-        if let Cell::Text(text) = &cell {
-            // A text of no more bytes than the row's lines hold cannot make it taller.
-            let avail = width - PADDING;
-            if text.len() as f64 > f64::from(lines) * avail || text.contains('\n') {
-                lines = lines.max(columns::line_count(text, avail, MAX_LINES));
-            }
-        }
-        cells.push(cell);
-    }
-    (lines, cells)
 }
 
 /// A text as Excel can hold it: at most 32,767 UTF-16 units. A longer one (only a rationale
