@@ -10,6 +10,8 @@ pub mod config;
 pub mod db;
 pub mod domain;
 pub mod export;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod service;
 pub mod sheets;
 pub mod web;

@@ -1,23 +1,6 @@
-//! The cycle parser on any text, without a unit and in both bare units.
+//! The `cycle` target: see `nianjian::fuzzing::run`, which `tests/fuzz_corpus.rs` replays too.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nianjian::domain::Lang;
-use nianjian::domain::cycle::{BareUnit, parse_cycle};
 
-fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else {
-        return;
-    };
-    for unit in [None, Some(BareUnit::Months), Some(BareUnit::Years)] {
-        match parse_cycle(text, unit) {
-            Ok(Some(months)) => assert!((1..=120).contains(&months), "{text:?} -> {months}"),
-            Ok(None) => {}
-            Err(e) => {
-                let _ = e.message(Lang::Zh);
-                let _ = e.message(Lang::En);
-            }
-        }
-    }
-    let _ = BareUnit::from_header(text);
-});
+fuzz_target!(|data: &[u8]| nianjian::fuzzing::run("cycle", data));

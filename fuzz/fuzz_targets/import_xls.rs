@@ -1,11 +1,6 @@
-//! The whole in-process import of raw bytes named `upload.xls`, as the dry run reads them.
+//! The `import_xls` target: see `nianjian::fuzzing::run`, which `tests/fuzz_corpus.rs` replays too.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use nianjian::domain::Lang;
-use nianjian::sheets::{Limits, read_workbook};
 
-fuzz_target!(|data: &[u8]| {
-    // Refusals (FileError) are fine; a panic, an abort, a hang or a blow-up is not.
-    let _ = read_workbook("upload.xls", data, &Limits::default(), Lang::Zh);
-});
+fuzz_target!(|data: &[u8]| nianjian::fuzzing::run("import_xls", data));
