@@ -107,28 +107,12 @@ macro_rules! insert_batch {
     }};
 }
 
-/// Which SQL a connection speaks, for the few statements built apart from the connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Dialect {
-    Sqlite,
-    Postgres,
-}
-
-pub fn dialect(conn: &DbConnection) -> Dialect {
-    match conn {
-        DbConnection::Sqlite(_) => Dialect::Sqlite,
-        DbConnection::Postgres(_) => Dialect::Postgres,
-    }
-}
-
-/// The condition one public search term puts on `published_items`: its search text contains
-/// the term. Terms of three characters or more use the backend's trigram index (SQLite FTS5
-/// `trigram`, PostgreSQL `pg_trgm` GIN under ILIKE); shorter ones, which no trigram index can
-/// answer, fall back to LIKE on the rows the other filters leave. The term is always a bound
-/// parameter: for FTS5 it is one quoted phrase (inner quotes doubled), for LIKE its `%`, `_`
-/// and `\` are escaped, so no character of it is syntax.
-pub fn published_search_condition(
-    dialect: Dialect,
+/// The condition one public search term puts on `published_items` on PostgreSQL: its search
+/// text contains the term, by LIKE (ILIKE where the term has letters with case), which the
+/// `pg_trgm` GIN index answers for terms of three characters or more. The term is a bound
+/// parameter with LIKE's `%`, `_` and `\` escaped, so no character of it is syntax. SQLite's
+/// search is [`search_ids`].
+pub fn postgres_search_condition(
     term: &str,
 ) -> Box<
     dyn BoxableExpression<
@@ -139,35 +123,17 @@ pub fn published_search_condition(
 > {
     use diesel::dsl::sql;
     use diesel::sql_types::{Bool, Text};
-    let trigram = term.chars().count() >= 3;
-    match dialect {
-        Dialect::Sqlite if trigram => Box::new(
-            sql::<Bool>(
-                "published_items.id IN (SELECT rowid FROM published_items_fts \
-                 WHERE published_items_fts MATCH ",
-            )
-            .bind::<Text, _>(fts5_phrase(term))
-            .sql(")"),
-        ),
-        Dialect::Sqlite => Box::new(
-            sql::<Bool>("published_items.search_text LIKE ")
-                .bind::<Text, _>(like_contains(term))
-                .sql(" ESCAPE '\\'"),
-        ),
-        // Chinese has no case: plain LIKE spares PostgreSQL ILIKE's case folding.
-        Dialect::Postgres if !term.chars().any(|c| c.is_lowercase() || c.is_uppercase()) => {
-            Box::new(
-                sql::<Bool>("published_items.search_text LIKE ")
-                    .bind::<Text, _>(like_contains(term))
-                    .sql(" ESCAPE '\\'"),
-            )
-        }
-        Dialect::Postgres => Box::new(
-            sql::<Bool>("published_items.search_text ILIKE ")
-                .bind::<Text, _>(like_contains(term))
-                .sql(" ESCAPE '\\'"),
-        ),
-    }
+    // Chinese has no case: plain LIKE spares PostgreSQL ILIKE's case folding.
+    let op = if term.chars().any(|c| c.is_lowercase() || c.is_uppercase()) {
+        "published_items.search_text ILIKE "
+    } else {
+        "published_items.search_text LIKE "
+    };
+    Box::new(
+        sql::<Bool>(op)
+            .bind::<Text, _>(like_contains(term))
+            .sql(" ESCAPE '\\'"),
+    )
 }
 
 /// The filters of a public search besides its terms.
@@ -199,46 +165,25 @@ fn term_index(term: &str) -> TermIndex {
     }
 }
 
-/// The ids of a publication's items that match every term and the filters, in display (id)
-/// order, at most `limit` of them.
+/// On SQLite, the ids of a publication's items that match every term and the filters, in
+/// display (id) order, at most `limit` of them; `None` on PostgreSQL, whose search is the list's
+/// query with [`postgres_search_condition`] per term.
 ///
-/// On SQLite the full-text index drives the query (`CROSS JOIN` keeps it the outer loop): it
-/// yields matches in rowid order and the query stops after `limit`, so a term matching 40,000
-/// items costs as little as a rare one. Terms of two letters or digits use the bigram index
-/// (`published_items_bigrams`, see [`bigrams`]) when no longer term is there to drive. On
-/// PostgreSQL the same conditions as [`published_search_condition`] apply, with the same order
-/// and limit. Every term is a bound parameter.
+/// The full-text index drives the query (`CROSS JOIN` keeps it the outer loop): it yields
+/// matches in rowid order and the query stops after `limit`, so a term matching 40,000 items
+/// costs as little as a rare one. Terms of two letters or digits use the bigram index
+/// (`published_items_bigrams`, see [`bigrams`]) when no longer term is there to drive. Every
+/// term is a bound parameter: one quoted FTS5 phrase, or LIKE-escaped.
 pub fn search_ids(
     conn: &mut DbConnection,
     scope: SearchScope<'_>,
     terms: &[String],
     limit: i64,
-) -> QueryResult<Vec<i64>> {
-    use crate::db::schema::published_items;
+) -> QueryResult<Option<Vec<i64>>> {
     use diesel::sql_types::{BigInt, Text};
 
-    let c = match conn {
-        DbConnection::Sqlite(c) => c,
-        DbConnection::Postgres(_) => {
-            let dialect = dialect(conn);
-            let mut q = published_items::table
-                .filter(published_items::publication_id.eq(scope.publication_id))
-                .select(published_items::id)
-                .into_boxed();
-            if let Some(l) = scope.list {
-                q = q.filter(published_items::list.eq(l.to_string()));
-            }
-            if let Some(d) = scope.department_code {
-                q = q.filter(published_items::department_code.eq(d.to_string()));
-            }
-            if let Some(k) = scope.kind {
-                q = q.filter(published_items::kind.eq(k.to_string()));
-            }
-            for t in terms {
-                q = q.filter(published_search_condition(dialect, t));
-            }
-            return q.order(published_items::id.asc()).limit(limit).load(conn);
-        }
+    let DbConnection::Sqlite(c) = conn else {
+        return Ok(None);
     };
 
     #[derive(QueryableByName)]
@@ -326,7 +271,7 @@ pub fn search_ids(
         .sql(format!(" ORDER BY {order} LIMIT ?"))
         .bind::<BigInt, _>(limit);
     let rows: Vec<Id> = q.load(c)?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    Ok(Some(rows.into_iter().map(|r| r.id).collect()))
 }
 
 /// The two-character windows of a text, separated by spaces: what the SQLite

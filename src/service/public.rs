@@ -288,6 +288,24 @@ fn items_of(
     let page = query.page.max(1);
 
     let offset = i64::from(page - 1) * i64::from(per_page);
+    macro_rules! filtered {
+        () => {{
+            let mut q = published_items::table
+                .filter(published_items::publication_id.eq(row.id))
+                .into_boxed();
+            if let Some(list) = query.list {
+                q = q.filter(published_items::list.eq(list.code()));
+            }
+            if let Some(d) = &query.department {
+                q = q.filter(published_items::department_code.eq(d.clone()));
+            }
+            if let Some(k) = query.kind {
+                q = q.filter(published_items::kind.eq(k.code()));
+            }
+            q
+        }};
+    }
+
     if !terms.is_empty() {
         // A search reads the ids of at most SEARCH_CAP + 1 matches in display order, from the
         // full-text index, and the page's rows by id: one bounded query, however common the
@@ -298,7 +316,18 @@ fn items_of(
             department_code: query.department.as_deref(),
             kind: query.kind.map(Kind::code),
         };
-        let ids = backend::search_ids(conn, scope, &terms, SEARCH_CAP + 1)?;
+        let ids = match backend::search_ids(conn, scope, &terms, SEARCH_CAP + 1)? {
+            Some(ids) => ids,
+            None => {
+                let mut q = filtered!().select(published_items::id);
+                for t in &terms {
+                    q = q.filter(backend::postgres_search_condition(t));
+                }
+                q.order(published_items::id.asc())
+                    .limit(SEARCH_CAP + 1)
+                    .load(conn)?
+            }
+        };
         let total_capped = ids.len() as i64 > SEARCH_CAP;
         let total = (ids.len() as i64).min(SEARCH_CAP);
         let from = usize::try_from(offset.min(total)).unwrap_or(0);
@@ -322,24 +351,6 @@ fn items_of(
             pages: (total + i64::from(per_page) - 1) / i64::from(per_page),
             items: rows.iter().map(PublicItem::of).collect(),
         });
-    }
-
-    macro_rules! filtered {
-        () => {{
-            let mut q = published_items::table
-                .filter(published_items::publication_id.eq(row.id))
-                .into_boxed();
-            if let Some(list) = query.list {
-                q = q.filter(published_items::list.eq(list.code()));
-            }
-            if let Some(d) = &query.department {
-                q = q.filter(published_items::department_code.eq(d.clone()));
-            }
-            if let Some(k) = query.kind {
-                q = q.filter(published_items::kind.eq(k.code()));
-            }
-            q
-        }};
     }
 
     let load = |conn: &mut DbConnection| -> QueryResult<Vec<PublishedItemRow>> {
