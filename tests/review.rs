@@ -612,6 +612,41 @@ fn the_consolidated_list_filters_pages_and_respects_visibility() {
             &mut conn,
         );
         assert_eq!(none.total, 0);
+        // The text is matched as identity keys are written: full-width forms, case, spaces and
+        // punctuation folded, 年审 and 年检 alike; and department names too.
+        let folded = all(
+            ItemFilter {
+                q: Some("％和下划线＿ 事项".into()),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(folded.total, 1, "{}", t.backend);
+        let variants = all(
+            ItemFilter {
+                q: Some("资格年检".into()),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(
+            variants
+                .items
+                .iter()
+                .map(|i| i.name.as_str())
+                .collect::<Vec<_>>(),
+            ["出租汽车经营资格年审", "出租汽车经营资格年审（公安）"],
+            "{}",
+            t.backend
+        );
+        let by_department_name = all(
+            ItemFilter {
+                q: Some("公安厅".into()),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert_eq!(by_department_name.total, 5, "{}", t.backend);
         // Paging.
         let p2 = review::list_items(
             &mut conn,

@@ -103,6 +103,12 @@ pub struct Page<T> {
     pub pages: i64,
 }
 
+diesel::define_sql_function! {
+    /// SQLite's `instr(haystack, needle)`: the 1-based position of the needle, 0 if absent.
+    /// PostgreSQL has it from the migration `2026-11-27-000800_list_text` (over `strpos`).
+    fn instr(haystack: diesel::sql_types::Text, needle: diesel::sql_types::Text) -> diesel::sql_types::Integer;
+}
+
 /// `%` and `_` escaped for a LIKE pattern with `\` as the escape character.
 pub fn like_pattern(q: &str) -> String {
     let mut out = String::with_capacity(q.len() + 2);
@@ -163,6 +169,11 @@ pub fn list_items(
             .load(conn)?,
         None => Vec::new(),
     };
+    // The text as the identity keys are written (DESIGN.md §9): full and half width,
+    // traditional and simplified, case, spaces and punctuation folded, 年审/校验 → 年检.
+    let key = text
+        .map(crate::domain::text::normalise_name)
+        .filter(|k| !k.is_empty());
 
     macro_rules! filtered {
         () => {{
@@ -207,35 +218,35 @@ pub fn list_items(
                     sev.bit()
                 )));
             }
-            if let Some(text) = text {
-                let pattern = like_pattern(text);
-                q = q.filter(
-                    items::name
-                        .like(pattern.clone())
-                        .escape('\\')
-                        .or(items::licence.like(pattern).escape('\\'))
-                        .or(items::department_id.eq_any(named_departments.clone())),
-                );
+            match (text, key.as_deref()) {
+                // The identity key is in `items_list_idx`: the test reads the index only.
+                (Some(_), Some(key)) => {
+                    q = q.filter(
+                        instr(items::identity_key, key.to_string())
+                            .gt(0)
+                            .or(items::department_id.eq_any(named_departments.clone())),
+                    );
+                }
+                // Punctuation alone has no key: match it literally in the name and licence.
+                (Some(text), None) => {
+                    let pattern = like_pattern(text);
+                    q = q.filter(
+                        items::name
+                            .like(pattern.clone())
+                            .escape('\\')
+                            .or(items::licence.like(pattern).escape('\\'))
+                            .or(items::department_id.eq_any(named_departments.clone())),
+                    );
+                }
+                (None, _) => {}
             }
             q
         }};
     }
 
-    let mut q = filtered!().select((
-        items::id,
-        items::department_id,
-        items::kind,
-        items::name,
-        items::identity_key,
-        items::licence,
-        items::cycle_months,
-        items::cycle_text,
-        items::annual_report,
-        items::self_set,
-        items::proposed,
-        items::proposed_cycle_months,
-        items::state,
-    ));
+    // The page's ids first: for the usual filters a scan of `items_list_idx` alone (no row of
+    // the round is read to be thrown away); then the 50 rows by id.
+    let mut q = filtered!().select(items::id);
     q = match filter.sort.unwrap_or_default() {
         // Departments in the order they were registered (the official order of the list they
         // came from), then the row of the department's sheet: the order of `items_list_idx`,
@@ -250,11 +261,39 @@ pub fn list_items(
         Sort::Updated => q.order((items::updated_at.desc(), items::id.desc())),
     };
     let offset = i64::from(page - 1) * i64::from(per_page);
-    let rows: Vec<Row> = q.limit(i64::from(per_page)).offset(offset).load(conn)?;
+    let page_ids: Vec<i64> = q.limit(i64::from(per_page)).offset(offset).load(conn)?;
+    let mut rows: Vec<Row> = if page_ids.is_empty() {
+        Vec::new()
+    } else {
+        items::table
+            .filter(items::id.eq_any(&page_ids))
+            .select((
+                items::id,
+                items::department_id,
+                items::kind,
+                items::name,
+                items::identity_key,
+                items::licence,
+                items::cycle_months,
+                items::cycle_text,
+                items::annual_report,
+                items::self_set,
+                items::proposed,
+                items::proposed_cycle_months,
+                items::state,
+            ))
+            .load(conn)?
+    };
+    let position: HashMap<i64, usize> = page_ids
+        .iter()
+        .enumerate()
+        .map(|(i, &id)| (id, i))
+        .collect();
+    rows.sort_by_key(|r| position.get(&r.0).copied().unwrap_or(usize::MAX));
     // A short first page, or a short page that is not past the end, tells the total without
     // counting the round again.
-    let total: i64 = if (rows.len() as u32) < per_page && (page == 1 || !rows.is_empty()) {
-        offset + rows.len() as i64
+    let total: i64 = if (page_ids.len() as u32) < per_page && (page == 1 || !page_ids.is_empty()) {
+        offset + page_ids.len() as i64
     } else {
         filtered!().count().get_result(conn)?
     };

@@ -490,7 +490,7 @@ fn operations() -> Vec<Op> {
             .query("severity", codes(Severity::ALL.iter().map(|s| s.code())), "发现的严重程度 (severity)")
             .query("proposed", codes(Disposition::ALL.iter().map(|d| d.code())), "拟处理意见 (proposed disposition)")
             .query("state", codes(["submitted", "under_review", "decided", "published", "undecided"]), "状态 (state)")
-            .query("q", string(), "搜索 (search)")
+            .query("q", string(), "在事项名称、许可证名称和部门名称中搜索，不区分全角半角、繁简、大小写和标点，年审/审验视同年检 (text in item, licence and department names; width, script, case, punctuation and 年审/审验/年检 folded)")
             .query("sort", codes(["department", "name", "cycle", "updated"]), "排序 (sort)")
             .query("page", json!({ "type": "integer", "minimum": 1 }), "页码 (page)")
             .query("per_page", json!({ "type": "integer", "minimum": 1, "maximum": crate::service::review::MAX_PER_PAGE }), "每页条数 (per page)")
