@@ -6,7 +6,9 @@
 //! cannot be inferred the level stays unknown (`level: None, level_inferred: false`) and the
 //! rules treat the basis as one of unknown rank.
 
-use super::text::{clean, clean_opt, strip_last_group, strip_trailing_remarks, to_simplified};
+use super::text::{
+    clean, clean_opt, lowercase, strip_last_group, strip_trailing_remarks, to_simplified,
+};
 use super::{BasisLevel, Lang, LegalBasis};
 
 /// The 依据层级 cell has a number of levels that is neither 1 nor the number of bases.
@@ -193,9 +195,10 @@ pub fn parse_bases(bases: &str, levels: Option<&str>) -> Result<Vec<LegalBasis>,
 
 /// `无`, `暂无`, `没有`, `无法定依据`, `暂无明确依据`, `不涉及` … but not `无线电管理条例`.
 fn is_no_basis(text: &str) -> bool {
-    let t: String = key(&strip_trailing_remarks(text))
-        .trim_matches(|c: char| is_separator(c) || c == '.' || c == '。')
-        .to_lowercase();
+    let t: String = lowercase(
+        key(&strip_trailing_remarks(text))
+            .trim_matches(|c: char| is_separator(c) || c == '.' || c == '。'),
+    );
     if t.contains('《') {
         return false;
     }
@@ -1037,10 +1040,11 @@ fn parse_level_cell(text: &str) -> Result<LevelCell, BasisError> {
 
 fn level_key(t: &str) -> String {
     let t = strip_trailing_remarks(&to_simplified(&clean(t)));
-    t.chars()
-        .filter(|c| c.is_alphanumeric())
-        .collect::<String>()
-        .to_lowercase()
+    lowercase(
+        &t.chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect::<String>(),
+    )
 }
 
 /// Reads a 依据层级 text: the codes (`admin_regulation`), the Chinese names and their variants,

@@ -4,7 +4,7 @@
 //! says 年 … all become a number of months; `不定期` and its kin become "irregular" (`None`).
 
 use super::Lang;
-use super::text::{clean, parse_chinese_int, parse_plain_decimal, to_simplified};
+use super::text::{clean, lowercase, parse_chinese_int, parse_plain_decimal, to_simplified};
 
 /// The unit of a bare number in the cycle column, taken from its header (检验周期（月）/（年）).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,7 +125,7 @@ impl std::error::Error for CycleError {}
 pub fn parse_cycle(text: &str, bare_unit: Option<BareUnit>) -> Result<Option<u32>, CycleError> {
     let written = clean(text);
     let unreadable = || CycleError::new(&written, CYCLE_UNREADABLE);
-    let lower = to_simplified(&written).to_lowercase();
+    let lower = lowercase(&to_simplified(&written));
     let compact: String = lower.chars().filter(|c| !c.is_whitespace()).collect();
     let compact = remove_groups(&compact);
     let compact = compact.trim_matches(is_edge_punct).to_string();
