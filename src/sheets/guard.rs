@@ -950,6 +950,14 @@ fn check_sheet_at(
     limits: &Limits,
     total: &mut u64,
 ) -> Result<(), FileError> {
+    // calamine slices the stream at the offset unchecked: past the end it panics (found by the
+    // import_xls fuzz target, see RELIABILITY.md).
+    if at > stream.len() {
+        return Err(
+            FileError::corrupt("BOUNDSHEET offset past the end of the workbook stream")
+                .with_sheet(sheet),
+        );
+    }
     let mut extent = Extent::default();
     let mut seen_bof = false;
     let mut nested = 0u32;

@@ -150,27 +150,35 @@ pub fn visit(
     visitor: &mut dyn Visitor,
 ) -> Result<(), FileError> {
     let mut caps = Caps { limits, cells: 0 };
+    // calamine's readers can panic on damaged files where the guard has not caught them first:
+    // the cell-reference parser overflows (where overflow checks are on) on references such as
+    // `A99999999999` (import_xlsx fuzz target), and the .xls reader slices its stream unchecked
+    // at offsets the file gives (import_xls). A reader panic is a damaged file, not a dead parse
+    // (and in the server the parse runs in a child process besides).
+    let damaged = |what: &str| {
+        let what = what.to_string();
+        move |_| Err(FileError::corrupt(what))
+    };
     match sniffed.format {
-        // calamine's cell-reference parser overflows (a panic where overflow checks are on)
-        // on references such as `A99999999999` (found by the import_xlsx fuzz target): a
-        // reader panic is a damaged file, not a dead parse.
         Format::Xlsx | Format::Xlsm => {
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 visit_xlsx(bytes, &mut caps, visitor)
             }))
-            .unwrap_or_else(|_| Err(FileError::corrupt("invalid cell reference")))
+            .unwrap_or_else(damaged("invalid cell reference"))
         }
-        Format::Xls => {
+        Format::Xls => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let workbook = calamine::Xls::new(Cursor::new(bytes)).map_err(xls_error)?;
             visit_ranges(workbook, &mut caps, visitor, |wb, name| {
                 wb.merge_cells_by_sheet_name(name).unwrap_or_default()
             })
-        }
-        Format::Ods => {
+        }))
+        .unwrap_or_else(damaged("damaged workbook structure")),
+        Format::Ods => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             let workbook = calamine::Ods::new(Cursor::new(bytes)).map_err(ods_error)?;
             // calamine keeps no merged areas for .ods; covered cells read as empty.
             visit_ranges(workbook, &mut caps, visitor, |_, _| Vec::new())
-        }
+        }))
+        .unwrap_or_else(damaged("damaged workbook structure")),
         Format::Csv => {
             let encoding = sniffed.encoding.unwrap_or(TextEncoding::Utf8);
             visit_csv(
