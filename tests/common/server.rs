@@ -62,7 +62,7 @@ impl Server {
             .env("NIANJIAN_ADDRESS", "127.0.0.1")
             .env("NIANJIAN_WORKERS", "8")
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(std::fs::File::create(dir.path().join("serve.log")).expect("server log"))
             .spawn()
             .expect("spawn nianjian serve");
         let mut server = Server {
@@ -98,10 +98,32 @@ impl Server {
     }
 }
 
+impl Server {
+    /// The end of what the server wrote to its standard error (errors, panics).
+    pub fn log_tail(&self) -> String {
+        let log = std::fs::read(self._dir.path().join("serve.log")).unwrap_or_default();
+        let from = log.len().saturating_sub(8192);
+        String::from_utf8_lossy(&log[from..]).into_owned()
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
+        let exited = self.child.try_wait();
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // A failed test or bench shows what the server saw.
+        if std::thread::panicking() {
+            eprintln!(
+                "--- nianjian serve on port {} ({}), end of its standard error:\n{}",
+                self.port,
+                match exited {
+                    Ok(Some(status)) => format!("it had exited: {status}"),
+                    _ => "still running".into(),
+                },
+                self.log_tail()
+            );
+        }
     }
 }
 
