@@ -647,6 +647,44 @@ fn the_consolidated_list_filters_pages_and_respects_visibility() {
             &mut conn,
         );
         assert_eq!(by_department_name.total, 5, "{}", t.backend);
+        // A text filter's total comes with its page (a window count): the same on every page,
+        // and past the end too.
+        let everywhere = all(
+            ItemFilter {
+                q: Some("经营".into()),
+                ..Default::default()
+            },
+            &mut conn,
+        );
+        assert!(everywhere.total >= 3, "{}", t.backend);
+        for page in [1, 2, everywhere.total as u32, everywhere.total as u32 + 5] {
+            let one = review::list_items(
+                &mut conn,
+                &Visible::All,
+                s.round,
+                &ItemFilter {
+                    q: Some("经营".into()),
+                    per_page: 1,
+                    page,
+                    ..Default::default()
+                },
+                Lang::Zh,
+            )
+            .unwrap();
+            assert_eq!(one.total, everywhere.total, "page {page} {}", t.backend);
+            let expected: Vec<i64> = everywhere
+                .items
+                .get(page as usize - 1)
+                .map(|i| i.id)
+                .into_iter()
+                .collect();
+            assert_eq!(
+                one.items.iter().map(|i| i.id).collect::<Vec<_>>(),
+                expected,
+                "page {page} {}",
+                t.backend
+            );
+        }
         // Paging.
         let p2 = review::list_items(
             &mut conn,

@@ -246,22 +246,44 @@ pub fn list_items(
 
     // The page's ids first: for the usual filters a scan of `items_list_idx` alone (no row of
     // the round is read to be thrown away); then the 50 rows by id.
-    let mut q = filtered!().select(items::id);
-    q = match filter.sort.unwrap_or_default() {
-        // Departments in the order they were registered (the official order of the list they
-        // came from), then the row of the department's sheet: the order of `items_list_idx`,
-        // so a page is read from the index without sorting the round.
-        Sort::Department => q.order((
-            items::department_id.asc(),
-            items::row_number.asc(),
-            items::id.asc(),
-        )),
-        Sort::Name => q.order((items::name.asc(), items::id.asc())),
-        Sort::Cycle => q.order((items::cycle_months.asc(), items::id.asc())),
-        Sort::Updated => q.order((items::updated_at.desc(), items::id.desc())),
-    };
+    macro_rules! ordered {
+        ($q:expr) => {
+            match filter.sort.unwrap_or_default() {
+                // Departments in the order they were registered (the official order of the
+                // list they came from), then the row of the department's sheet: the order of
+                // `items_list_idx`, so a page is read from the index without sorting the round.
+                Sort::Department => $q.order((
+                    items::department_id.asc(),
+                    items::row_number.asc(),
+                    items::id.asc(),
+                )),
+                Sort::Name => $q.order((items::name.asc(), items::id.asc())),
+                Sort::Cycle => $q.order((items::cycle_months.asc(), items::id.asc())),
+                Sort::Updated => $q.order((items::updated_at.desc(), items::id.desc())),
+            }
+        };
+    }
     let offset = i64::from(page - 1) * i64::from(per_page);
-    let page_ids: Vec<i64> = q.limit(i64::from(per_page)).offset(offset).load(conn)?;
+    let limit = i64::from(per_page);
+    // A text filter tests every item of the round whatever the page, so its total comes from
+    // the same pass (a window count over the matches) instead of a second scan.
+    let (page_ids, counted): (Vec<i64>, Option<i64>) = if text.is_some() {
+        let found: Vec<(i64, i64)> = ordered!(filtered!().select((
+            items::id,
+            diesel::dsl::sql::<diesel::sql_types::BigInt>("count(*) OVER ()"),
+        )))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+        let total = found.first().map(|f| f.1);
+        (found.into_iter().map(|f| f.0).collect(), total)
+    } else {
+        let ids = ordered!(filtered!().select(items::id))
+            .limit(limit)
+            .offset(offset)
+            .load(conn)?;
+        (ids, None)
+    };
     let mut rows: Vec<Row> = if page_ids.is_empty() {
         Vec::new()
     } else {
@@ -292,7 +314,9 @@ pub fn list_items(
     rows.sort_by_key(|r| position.get(&r.0).copied().unwrap_or(usize::MAX));
     // A short first page, or a short page that is not past the end, tells the total without
     // counting the round again.
-    let total: i64 = if (page_ids.len() as u32) < per_page && (page == 1 || !page_ids.is_empty()) {
+    let total: i64 = if let Some(total) = counted {
+        total
+    } else if (page_ids.len() as u32) < per_page && (page == 1 || !page_ids.is_empty()) {
         offset + page_ids.len() as i64
     } else {
         filtered!().count().get_result(conn)?
