@@ -63,7 +63,7 @@ pub fn with_write_cache<T, E: From<diesel::result::Error>>(
     out
 }
 
-/// An import of at least this many items refreshes the planner's view of `items` afterwards.
+/// An import of at least this many items may refresh the planner's view of `items` afterwards.
 pub const BIG_IMPORT_ITEMS: usize = 1_000;
 
 /// After a big import, outside its transaction: on PostgreSQL, `VACUUM ANALYZE` of the item
@@ -71,11 +71,21 @@ pub const BIG_IMPORT_ITEMS: usize = 1_000;
 /// inserted rows are not yet all-visible, and every row would be fetched from the heap until
 /// autovacuum came by: 237 → 57 ms for an unfiltered page of a 100,000-item round). SQLite needs
 /// nothing. A failure is logged, never turned into a failed import: the rows are stored.
-pub fn refresh_item_statistics(conn: &mut DbConnection) {
+///
+/// Only an import that is big in itself (`BIG_IMPORT_ITEMS`) and against the table (a fifth of
+/// its rows, autovacuum's own insert threshold) pays for it: 50 departments of 2,000 items each
+/// uploading one after another vacuumed the whole growing table 50 times, and the last uploads
+/// waited more than ten minutes for their answer (`cargo bench --bench instances`). Autovacuum
+/// takes the smaller ones. Concurrent imports of one process share one VACUUM: one that finds
+/// another running asks it to go round once more and returns.
+pub fn refresh_item_statistics(conn: &mut DbConnection, imported: usize) {
     use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let DbConnection::Postgres(c) = conn else {
         return;
     };
+    if imported < BIG_IMPORT_ITEMS {
+        return;
+    }
     // VACUUM cannot run in a transaction (and its error would abort the caller's).
     let in_transaction = !matches!(
         AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
@@ -84,8 +94,66 @@ pub fn refresh_item_statistics(conn: &mut DbConnection) {
     if in_transaction {
         return;
     }
-    if let Err(e) = c.batch_execute("VACUUM (ANALYZE) items, findings") {
-        tracing::warn!(error = %e, "VACUUM ANALYZE after a big import failed");
+    #[derive(diesel::QueryableByName)]
+    struct Live {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        rows: i64,
+    }
+    let live = diesel::sql_query(
+        "SELECT COALESCE(max(n_live_tup), 0)::bigint AS rows FROM pg_stat_user_tables \
+         WHERE relname = 'items'",
+    )
+    .get_result::<Live>(c)
+    .map_or(0, |l| l.rows);
+    if (imported as i64).saturating_mul(5) < live {
+        return;
+    }
+    vacuum_item_tables(conn);
+}
+
+/// `VACUUM (ANALYZE) items, findings` on PostgreSQL (nothing on SQLite, nor inside a
+/// transaction), shared by the concurrent callers of one process. [`refresh_item_statistics`]
+/// decides when an import needs it; the benches call it to stand for autovacuum.
+pub fn vacuum_item_tables(conn: &mut DbConnection) {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    use std::sync::atomic::{AtomicU8, Ordering};
+    let DbConnection::Postgres(c) = conn else {
+        return;
+    };
+    if !matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        Ok(None)
+    ) {
+        return;
+    }
+    // 0: no VACUUM running in this process; 1: one running; 2: one running, to go again.
+    static STATE: AtomicU8 = AtomicU8::new(0);
+    loop {
+        match STATE.compare_exchange(0, 1, Ordering::AcqRel, Ordering::Acquire) {
+            Ok(_) => break,
+            Err(2) => return,
+            Err(_) => {
+                if STATE
+                    .compare_exchange(1, 2, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    return;
+                }
+                // It finished meanwhile: run one ourselves.
+            }
+        }
+    }
+    loop {
+        if let Err(e) = c.batch_execute("VACUUM (ANALYZE) items, findings") {
+            tracing::warn!(error = %e, "VACUUM ANALYZE after a big import failed");
+        }
+        if STATE
+            .compare_exchange(1, 0, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok()
+        {
+            return;
+        }
+        STATE.store(1, Ordering::Release);
     }
 }
 

@@ -120,10 +120,10 @@ pub fn commit(
         return Err(CommitError::HasErrors(input.error_count));
     }
     let sha = sha256_hex(input.bytes);
-    let big = input.items.len() >= crate::db::backend::BIG_IMPORT_ITEMS;
+    let imported = input.items.len();
     let outcome = store(conn, actor, input, sha)?;
-    if big && matches!(outcome, CommitOutcome::Stored { .. }) {
-        crate::db::backend::refresh_item_statistics(conn);
+    if matches!(outcome, CommitOutcome::Stored { .. }) {
+        crate::db::backend::refresh_item_statistics(conn, imported);
     }
     Ok(outcome)
 }
