@@ -15,8 +15,3 @@ pub mod fuzzing;
 pub mod service;
 pub mod sheets;
 pub mod web;
-
-/// mimalloc for every binary of the crate (server, command line, parse child, tests, benches):
-/// the read of a big workbook spent a fifth of its time in glibc's malloc and free.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
