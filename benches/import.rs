@@ -31,7 +31,57 @@ fn main() {
         "# workbook: {rows} item rows × 14 columns, {:.1} MiB",
         bytes.len() as f64 / (1024.0 * 1024.0)
     );
+    // On a shared machine whose speed drifts, divan's ten floor samples and ten read samples,
+    // taken one group after the other, can land in different weather: IMPORT_INTERLEAVED=N
+    // alternates the two N times and prints the medians and their ratio.
+    if let Some(rounds) = std::env::var_os("IMPORT_INTERLEAVED") {
+        interleaved(rounds.to_str().and_then(|r| r.parse().ok()).unwrap_or(15));
+        return;
+    }
     divan::main();
+}
+
+fn floor_once(bytes: &[u8]) -> usize {
+    let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
+    let name = workbook.sheet_names()[0].clone();
+    let mut cells = workbook.worksheet_cells_reader(&name).expect("sheet");
+    let mut count = 0usize;
+    while let Some(cell) = cells.next_cell().expect("cell") {
+        black_box(cell.get_value());
+        count += 1;
+    }
+    count
+}
+
+fn interleaved(rounds: usize) {
+    let rows = common::rows();
+    let (bytes, limits, name) = (
+        common::workbook(rows),
+        common::limits(rows),
+        common::file_name(rows),
+    );
+    let median = |mut v: Vec<f64>| {
+        v.sort_by(f64::total_cmp);
+        v[v.len() / 2]
+    };
+    let (mut floor, mut read) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        let t = std::time::Instant::now();
+        black_box(floor_once(bytes));
+        floor.push(t.elapsed().as_secs_f64());
+        let t = std::time::Instant::now();
+        let report =
+            nianjian::sheets::read_workbook(&name, bytes, &limits, Lang::Zh).expect("read");
+        read.push(t.elapsed().as_secs_f64());
+        drop(black_box(report));
+    }
+    let (f, r) = (median(floor), median(read));
+    println!(
+        "wall time, median of {rounds} interleaved: calamine_floor {:.0} ms, read_workbook {:.0} ms, ratio {:.2}",
+        f * 1000.0,
+        r * 1000.0,
+        r / f
+    );
 }
 
 /// The sizes the commit is measured at: 10,000 rows and the big workbook.
@@ -47,17 +97,7 @@ fn commit_sizes() -> Vec<usize> {
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn calamine_floor(b: Bencher) {
     let bytes = common::workbook(common::rows());
-    b.bench_local(|| {
-        let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
-        let name = workbook.sheet_names()[0].clone();
-        let mut cells = workbook.worksheet_cells_reader(&name).expect("sheet");
-        let mut count = 0usize;
-        while let Some(cell) = cells.next_cell().expect("cell") {
-            black_box(cell.get_value());
-            count += 1;
-        }
-        count
-    });
+    b.bench_local(|| floor_once(bytes));
 }
 
 /// The dry run in process: sniff, hash, stream, build the items, the file-only findings.
