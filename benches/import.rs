@@ -41,6 +41,15 @@ fn main() {
     divan::main();
 }
 
+/// The workbook of `rows` items, the limits that admit it and its file name.
+fn dry_run_inputs(rows: usize) -> (&'static [u8], nianjian::sheets::Limits, String) {
+    (
+        common::workbook(rows),
+        common::limits(rows),
+        common::file_name(rows),
+    )
+}
+
 fn floor_once(bytes: &[u8]) -> usize {
     let mut workbook: Xlsx<_> = Xlsx::new(Cursor::new(bytes)).expect("xlsx");
     let name = workbook.sheet_names()[0].clone();
@@ -55,11 +64,7 @@ fn floor_once(bytes: &[u8]) -> usize {
 
 fn interleaved(rounds: usize) {
     let rows = common::rows();
-    let (bytes, limits, name) = (
-        common::workbook(rows),
-        common::limits(rows),
-        common::file_name(rows),
-    );
+    let (bytes, limits, name) = dry_run_inputs(rows);
     let median = |mut v: Vec<f64>| {
         v.sort_by(f64::total_cmp);
         v[v.len() / 2]
@@ -104,11 +109,7 @@ fn calamine_floor(b: Bencher) {
 #[divan::bench(sample_count = 10, sample_size = 1)]
 fn read_workbook(b: Bencher) {
     let rows = common::rows();
-    let (bytes, limits, name) = (
-        common::workbook(rows),
-        common::limits(rows),
-        common::file_name(rows),
-    );
+    let (bytes, limits, name) = dry_run_inputs(rows);
     b.bench_local(|| {
         nianjian::sheets::read_workbook(&name, bytes, &limits, Lang::Zh).expect("read")
     });
@@ -118,11 +119,7 @@ fn read_workbook(b: Bencher) {
 #[divan::bench(sample_count = 5, sample_size = 1)]
 fn read_workbook_json(b: Bencher) {
     let rows = common::rows();
-    let (bytes, limits, name) = (
-        common::workbook(rows),
-        common::limits(rows),
-        common::file_name(rows),
-    );
+    let (bytes, limits, name) = dry_run_inputs(rows);
     b.bench_local(|| {
         let report =
             nianjian::sheets::read_workbook(&name, bytes, &limits, Lang::Zh).expect("read");
@@ -137,11 +134,7 @@ fn read_workbook_json(b: Bencher) {
 #[divan::bench(sample_count = 1, sample_size = 1)]
 fn dry_run_peak_memory(b: Bencher) {
     let rows = common::rows();
-    let (bytes, limits, name) = (
-        common::workbook(rows),
-        common::limits(rows),
-        common::file_name(rows),
-    );
+    let (bytes, limits, name) = dry_run_inputs(rows);
     b.bench_local(|| {
         if !common::reset_peak() {
             eprintln!("# dry_run_peak_memory: cannot reset VmHWM (/proc/self/clear_refs)");

@@ -79,19 +79,10 @@ pub const BIG_IMPORT_ITEMS: usize = 1_000;
 /// takes the smaller ones. Concurrent imports of one process share one VACUUM: one that finds
 /// another running asks it to go round once more and returns.
 pub fn refresh_item_statistics(conn: &mut DbConnection, imported: usize) {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
     let DbConnection::Postgres(c) = conn else {
         return;
     };
-    if imported < BIG_IMPORT_ITEMS {
-        return;
-    }
-    // VACUUM cannot run in a transaction (and its error would abort the caller's).
-    let in_transaction = !matches!(
-        AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-        Ok(None)
-    );
-    if in_transaction {
+    if imported < BIG_IMPORT_ITEMS || !outside_transaction(c) {
         return;
     }
     #[derive(diesel::QueryableByName)]
@@ -111,19 +102,24 @@ pub fn refresh_item_statistics(conn: &mut DbConnection, imported: usize) {
     vacuum_item_tables(conn);
 }
 
+/// VACUUM cannot run in a transaction (and its error would abort the caller's).
+fn outside_transaction(c: &mut diesel::PgConnection) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
+        Ok(None)
+    )
+}
+
 /// `VACUUM (ANALYZE) items, findings` on PostgreSQL (nothing on SQLite, nor inside a
 /// transaction), shared by the concurrent callers of one process. [`refresh_item_statistics`]
 /// decides when an import needs it; the benches call it to stand for autovacuum.
 pub fn vacuum_item_tables(conn: &mut DbConnection) {
-    use diesel::connection::{AnsiTransactionManager, TransactionManager};
     use std::sync::atomic::{AtomicU8, Ordering};
     let DbConnection::Postgres(c) = conn else {
         return;
     };
-    if !matches!(
-        AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth(),
-        Ok(None)
-    ) {
+    if !outside_transaction(c) {
         return;
     }
     // 0: no VACUUM running in this process; 1: one running; 2: one running, to go again.
