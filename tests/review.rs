@@ -1087,6 +1087,23 @@ fn findings_stored_by_an_import_equal_a_full_recompute() {
         // The city department lists the same item as the province's first (R09 across levels).
         submit(&mut conn, s.round, s.departments[2], b"city", &v1[..1]).unwrap();
         check(&mut conn, s.round, b, "city department");
+        // A third department on a shared item: the R09 messages of the other two rewritten
+        // where they stand.
+        let mut other3 = other[1..].to_vec();
+        other3.push(v1[0].clone());
+        submit(&mut conn, s.round, s.departments[1], b"other3", &other3).unwrap();
+        check(&mut conn, s.round, b, "third department on a shared item");
+        // One of the three drops it for the item the office decided to cancel elsewhere (R09
+        // stays silent on a cancelled item), then drops that too.
+        let cancelled = v1
+            .iter()
+            .find(|i| i.name == "机动车安全技术检验")
+            .unwrap()
+            .clone();
+        submit(&mut conn, s.round, s.departments[2], b"city2", &[cancelled]).unwrap();
+        check(&mut conn, s.round, b, "one of three drops the shared item");
+        submit(&mut conn, s.round, s.departments[2], b"city3", &v1[1..2]).unwrap();
+        check(&mut conn, s.round, b, "and drops the cancelled one");
     }
 }
 

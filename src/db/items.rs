@@ -364,6 +364,38 @@ pub fn store_findings(
             by_value.entry(value).or_default().push(id);
         }
     }
+    set_open_severities(conn, by_value)
+}
+
+/// Sets `items.open_severities` of the given items from their stored findings, after some of
+/// their findings were added or removed row by row.
+pub fn refresh_open_severities(conn: &mut DbConnection, item_ids: &[i64]) -> QueryResult<()> {
+    let mut bits: std::collections::HashMap<i64, i64> =
+        item_ids.iter().map(|&id| (id, 0)).collect();
+    for chunk in item_ids.chunks(INSERT_CHUNK * 4) {
+        let rows: Vec<(i64, String)> = findings::table
+            .filter(findings::item_id.eq_any(chunk))
+            .filter(findings::resolved.eq(false))
+            .select((findings::item_id, findings::severity))
+            .load(conn)?;
+        for (item_id, severity) in rows {
+            if let Some(s) = crate::domain::Severity::from_code(&severity) {
+                *bits.entry(item_id).or_insert(0) |= s.bit();
+            }
+        }
+    }
+    let mut by_value: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();
+    for (id, value) in bits {
+        by_value.entry(value).or_default().push(id);
+    }
+    set_open_severities(conn, by_value)
+}
+
+/// One UPDATE per distinct value and chunk.
+fn set_open_severities(
+    conn: &mut DbConnection,
+    by_value: std::collections::BTreeMap<i64, Vec<i64>>,
+) -> QueryResult<()> {
     for (value, mut ids) in by_value {
         ids.sort_unstable();
         for chunk in ids.chunks(INSERT_CHUNK * 4) {

@@ -234,9 +234,10 @@ pub struct StoredItem<'a> {
 /// every item back: the same rows as `recompute(Selection::Department)` would store (the
 /// `import_findings` tests hold the two equal). `prior` are the ids of the items that existed
 /// before the import: only they can carry decisions and old findings. `withdrawn` are the
-/// (kind, identity key) of the items the import withdrew. Returns the ids of the other
-/// departments' live items sharing a duplicate key with the file or with a withdrawn item,
-/// whose R09 the caller refreshes with [`recompute`].
+/// (kind, identity key) of the items the import withdrew.
+///
+/// Then R09 of the other departments' live items that share a duplicate key with the file or
+/// with a withdrawn item ([`refresh_duplicates`]). Returns how many of their findings it wrote.
 pub fn store_for_import(
     conn: &mut DbConnection,
     round_id: i64,
@@ -244,12 +245,12 @@ pub fn store_for_import(
     items: &[StoredItem<'_>],
     prior: &[i64],
     withdrawn: &[(&str, &str)],
-) -> QueryResult<Vec<i64>> {
+) -> QueryResult<usize> {
     let decisions = current_decisions(conn, prior)?;
 
     // The other departments' live items: R09 for ours, and whose R09 ours may change (also
     // where an item withdrawn here leaves them alone with a key).
-    let rows: Vec<(i64, String, String, i64, String)> = items_t::table
+    let others: Vec<OtherItem> = items_t::table
         .inner_join(departments::table)
         .filter(items_t::round_id.eq(round_id))
         .filter(items_t::department_id.ne(department_id))
@@ -260,12 +261,14 @@ pub fn store_for_import(
             items_t::identity_key,
             items_t::department_id,
             departments::name,
+            items_t::licence,
+            items_t::proposed,
         ))
         .load(conn)?;
     let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     let mut sharing = Vec::new();
     // The file's keys only matter when another department lists anything.
-    let (keys, gone) = if rows.is_empty() {
+    let (keys, gone) = if others.is_empty() {
         (HashSet::new(), HashSet::new())
     } else {
         (
@@ -273,21 +276,18 @@ pub fn store_for_import(
             keys_of(withdrawn.iter().copied()),
         )
     };
-    for (id, kind, identity_key, dep_id, dep_name) in rows {
+    for (n, other) in others.iter().enumerate() {
         let mut shares = false;
-        for key in duplicate_keys(&kind, &identity_key) {
+        for key in duplicate_keys(&other.1, &other.2) {
             if !keys.contains(&key) {
                 shares |= gone.contains(&key);
                 continue;
             }
             shares = true;
-            let entry = index.entry(key).or_default();
-            if !entry.iter().any(|(d, _)| *d == dep_id) {
-                entry.push((dep_id, dep_name.clone()));
-            }
+            add_department(index.entry(key).or_default(), other.3, &other.4);
         }
         if shares {
-            sharing.push(id);
+            sharing.push(n);
         }
     }
 
@@ -317,37 +317,173 @@ pub fn store_for_import(
         diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
     }
     items::store_findings(conn, prior, &new_findings)?;
-    Ok(sharing)
+    if sharing.is_empty() {
+        return Ok(0);
+    }
+    refresh_duplicates(conn, round_id, department_id, items, &others, &sharing)
 }
 
-/// The ids of items in other departments that share a duplicate key with the given keys, so an
-/// import can refresh their R09 findings too.
-pub fn items_sharing_keys(
+/// Another department's live item as an import sees it: (id, kind, identity key, department
+/// id, department name, licence, proposed disposition).
+type OtherItem = (
+    i64,
+    String,
+    String,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+);
+
+fn add_department(entry: &mut Vec<(i64, String)>, department_id: i64, name: &str) {
+    if !entry.iter().any(|(d, _)| *d == department_id) {
+        entry.push((department_id, name.to_string()));
+    }
+}
+
+/// R09 of the other departments' items `sharing` (indices into `others`) after an import of
+/// `department_id` changed who lists their keys. R09 is the only finding an import can change
+/// for another department's item: its statement, bases and decisions are not touched, and the
+/// departments listing its keys are the only part of its rules' context that is. So only their
+/// R09 rows are compared and written — a message rewritten in place (one UPDATE per distinct
+/// message), a finding added or removed where the item starts or stops being listed elsewhere
+/// — instead of recomputing and rewriting every finding of every item that shares a licence
+/// with the file, which made each import into a province-size round slower than the last.
+/// The `import_findings` tests hold the result equal to a full recompute.
+fn refresh_duplicates(
     conn: &mut DbConnection,
     round_id: i64,
     department_id: i64,
-    keys: &HashSet<String>,
-) -> QueryResult<Vec<i64>> {
-    let rows: Vec<(i64, String, String)> = items_t::table
+    items: &[StoredItem<'_>],
+    others: &[OtherItem],
+    sharing: &[usize],
+) -> QueryResult<usize> {
+    let rule = rules::rule("R09").expect("R09 is a rule");
+    // Every key of the items to refresh, with every department listing it, this one included.
+    let wanted: HashSet<String> = sharing
+        .iter()
+        .flat_map(|&n| duplicate_keys(&others[n].1, &others[n].2))
+        .collect();
+    let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    for other in others {
+        for key in duplicate_keys(&other.1, &other.2) {
+            if wanted.contains(&key) {
+                add_department(index.entry(key).or_default(), other.3, &other.4);
+            }
+        }
+    }
+    let own_name: String = departments::table
+        .find(department_id)
+        .select(departments::name)
+        .first(conn)?;
+    for item in items {
+        for key in duplicate_keys(item.kind, item.identity_key) {
+            if let Some(entry) = index.get_mut(&key) {
+                add_department(entry, department_id, &own_name);
+            }
+        }
+    }
+
+    // The office's decisions in force on the other departments' items (R09 is silent on an
+    // item to be cancelled).
+    let decided: HashMap<i64, String> = decisions::table
+        .inner_join(items_t::table)
         .filter(items_t::round_id.eq(round_id))
         .filter(items_t::department_id.ne(department_id))
-        .filter(items_t::withdrawn.eq(false))
-        .select((items_t::id, items_t::kind, items_t::identity_key))
-        .load(conn)?;
-    Ok(rows
+        .filter(decisions::superseded_at.is_null())
+        .select((decisions::item_id, decisions::disposition))
+        .load::<(i64, String)>(conn)?
         .into_iter()
-        .filter(|(_, kind, identity_key)| {
-            duplicate_keys(kind, identity_key)
-                .iter()
-                .any(|k| keys.contains(k))
-        })
-        .map(|(id, ..)| id)
-        .collect())
+        .collect();
+
+    let at = now();
+    let ids: Vec<i64> = sharing.iter().map(|&n| others[n].0).collect();
+    let mut fresh: HashMap<i64, NewFinding> = HashMap::with_capacity(ids.len());
+    for &n in sharing {
+        let (id, kind, identity_key, dep_id, _, licence, proposed) = &others[n];
+        // What R09 reads of an item, as `ItemRow::to_draft` reads it back.
+        let draft = ItemDraft {
+            kind: Kind::from_code(kind),
+            licence: licence.clone(),
+            proposed: proposed.as_deref().and_then(Disposition::from_code),
+            ..ItemDraft::default()
+        };
+        let ctx = RuleContext {
+            decision: decided
+                .get(id)
+                .and_then(|d| Disposition::from_code(d))
+                .map(|disposition| DecisionFacts {
+                    disposition,
+                    cycle_months: None,
+                    necessity_assessment: false,
+                    consultation_closed: false,
+                }),
+            repealed_bases: Vec::new(),
+            duplicate_departments: other_departments(&index, kind, identity_key, *dep_id),
+        };
+        if let Some(hit) = rule.hit(&draft, &ctx) {
+            // R09 is not resolvable: never marked resolved.
+            fresh.insert(*id, NewFinding::from_hit(*id, rule, hit, false, at));
+        }
+    }
+
+    // Compared with what is stored: an unchanged row is left alone.
+    let mut rewrite: HashMap<(String, String), Vec<i64>> = HashMap::new();
+    let mut stale = Vec::new();
+    let mut flipped = Vec::new();
+    for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
+        let stored: Vec<(i64, i64, String, String, bool)> = findings::table
+            .filter(findings::item_id.eq_any(chunk))
+            .filter(findings::code.eq(rule.code))
+            .select((
+                findings::id,
+                findings::item_id,
+                findings::message_zh,
+                findings::message_en,
+                findings::resolved,
+            ))
+            .load(conn)?;
+        for (finding_id, item_id, zh, en, resolved) in stored {
+            match fresh.remove(&item_id) {
+                None => {
+                    stale.push(finding_id);
+                    flipped.push(item_id);
+                }
+                Some(f) if f.message_zh == zh && f.message_en == en && !resolved => {}
+                Some(f) => rewrite
+                    .entry((f.message_zh, f.message_en))
+                    .or_default()
+                    .push(finding_id),
+            }
+        }
+    }
+    let added: Vec<NewFinding> = fresh.into_values().collect();
+    flipped.extend(added.iter().map(|f| f.item_id));
+    let mut written = stale.len() + added.len();
+    for ((zh, en), mut finding_ids) in rewrite {
+        written += finding_ids.len();
+        finding_ids.sort_unstable();
+        for chunk in finding_ids.chunks(items::INSERT_CHUNK * 4) {
+            diesel::update(findings::table.filter(findings::id.eq_any(chunk)))
+                .set((
+                    findings::message_zh.eq(&zh),
+                    findings::message_en.eq(&en),
+                    findings::resolved.eq(false),
+                    findings::computed_at.eq(at),
+                ))
+                .execute(conn)?;
+        }
+    }
+    for chunk in stale.chunks(items::INSERT_CHUNK * 4) {
+        diesel::delete(findings::table.filter(findings::id.eq_any(chunk))).execute(conn)?;
+    }
+    items::insert_findings(conn, &added)?;
+    items::refresh_open_severities(conn, &flipped)?;
+    Ok(written)
 }
 
-/// The duplicate keys of a set of items given as (kind, identity key), for
-/// [`items_sharing_keys`].
-pub fn keys_of<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> HashSet<String> {
+/// The duplicate keys of a set of items given as (kind, identity key).
+fn keys_of<'a>(rows: impl Iterator<Item = (&'a str, &'a str)>) -> HashSet<String> {
     rows.flat_map(|(kind, identity_key)| duplicate_keys(kind, identity_key))
         .collect()
 }
@@ -371,10 +507,7 @@ fn duplicate_index(
     let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
     for (kind, identity_key, dep_id, dep_name) in rows {
         for key in duplicate_keys(&kind, &identity_key) {
-            let entry = index.entry(key).or_default();
-            if !entry.iter().any(|(d, _)| *d == dep_id) {
-                entry.push((dep_id, dep_name.clone()));
-            }
+            add_department(index.entry(key).or_default(), dep_id, &dep_name);
         }
     }
     // Only keys held by two or more departments matter.

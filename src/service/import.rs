@@ -14,7 +14,7 @@ use crate::db::schema::{items as items_t, legal_bases, legal_documents};
 use crate::db::submissions::{self, NewSubmission};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::ItemDraft;
-use crate::service::findings::{self, Selection};
+use crate::service::findings;
 
 /// One item as the workbook states it.
 #[derive(Debug, Clone)]
@@ -348,7 +348,7 @@ fn store(
                     })
                 })
                 .collect();
-            let others = findings::store_for_import(
+            findings::store_for_import(
                 conn,
                 input.round_id,
                 input.department_id,
@@ -358,13 +358,6 @@ fn store(
                     .iter()
                     .map(|(k, i)| (k.as_str(), i.as_str()))
                     .collect::<Vec<_>>(),
-            )?;
-            findings::recompute(
-                conn,
-                &Selection::Items {
-                    round_id: input.round_id,
-                    ids: others,
-                },
             )?;
 
             let outcome = CommitOutcome::Stored {
