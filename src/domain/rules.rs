@@ -519,17 +519,31 @@ fn r09_listed_by_several_departments(item: &ItemDraft, ctx: &RuleContext) -> Opt
         ),
         _ => (format!("同一{kind_zh}"), format!("The same {kind_en}")),
     };
+    // At most the first three names (in sorted order), then 等部门 / "and others": the message
+    // names whom to talk to without growing with every department that lists the same licence,
+    // and stays the same when a department sorting after them joins, so an import into a round
+    // where many departments share a licence does not rewrite every such finding.
+    let deps = &ctx.duplicate_departments;
+    let named = &deps[..deps.len().min(R09_NAMED)];
+    let (more_zh, more_en) = if deps.len() > R09_NAMED {
+        ("等部门", " and other departments")
+    } else {
+        ("", "")
+    };
     Hit::new(
         format!(
-            "{subject_zh}还由{}列报，建议由牵头部门统一列报",
-            ctx.duplicate_departments.join("、")
+            "{subject_zh}还由{}{more_zh}列报，建议由牵头部门统一列报",
+            named.join("、")
         ),
         format!(
-            "{subject_en} is also listed by {}: consolidate it under the lead department",
-            ctx.duplicate_departments.join(", ")
+            "{subject_en} is also listed by {}{more_en}: consolidate it under the lead department",
+            named.join(", ")
         ),
     )
 }
+
+/// How many other departments an R09 message names.
+const R09_NAMED: usize = 3;
 
 /// R10: the office decided to keep an inspection that R01 or R02 flags without a necessity
 /// assessment or without a closed consultation: publication is blocked. Reads the decision
@@ -1422,6 +1436,39 @@ mod tests {
         assert!(!fires("R09", &yearly(), &file()));
         let cancel = inspection(Some(12), vec![national()], Some(Disposition::Cancel));
         assert!(!fires("R09", &cancel, &ctx));
+    }
+
+    #[test]
+    fn r09_names_three_departments_then_says_others() {
+        let names = [
+            "省公安厅",
+            "省商务厅",
+            "省水利厅",
+            "省自然资源厅",
+            "省住房城乡建设厅",
+        ];
+        let ctx = |n: usize| RuleContext {
+            duplicate_departments: names[..n].iter().map(|s| s.to_string()).collect(),
+            ..file()
+        };
+        let three = message("R09", &yearly(), &ctx(3), Lang::Zh);
+        assert!(
+            three.contains("还由省公安厅、省商务厅、省水利厅列报"),
+            "{three}"
+        );
+        let five = message("R09", &yearly(), &ctx(5), Lang::Zh);
+        assert!(
+            five.contains("还由省公安厅、省商务厅、省水利厅等部门列报"),
+            "{five}"
+        );
+        assert!(!five.contains("省自然资源厅"), "{five}");
+        // A fourth and a fifth department change nothing: the stored finding stays as it is.
+        assert_eq!(message("R09", &yearly(), &ctx(4), Lang::Zh), five);
+        let en = message("R09", &yearly(), &ctx(5), Lang::En);
+        assert!(
+            en.contains("省公安厅, 省商务厅, 省水利厅 and other departments:"),
+            "{en}"
+        );
     }
 
     // ----- R10 -------------------------------------------------------------------------------
