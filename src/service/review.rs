@@ -266,37 +266,23 @@ pub fn list_items(
     let offset = i64::from(page - 1) * i64::from(per_page);
     let limit = i64::from(per_page);
     // A text filter tests every item of the round whatever the page, so its page and total
-    // come from that one pass instead of a page query and a second scan to count. On
-    // PostgreSQL a window count over the matches; SQLite materialises every match for a window,
-    // which measured slower than the second scan (text filter p50 42 against 29 ms,
-    // BENCHMARKS.md), so there the pass returns the ids of every match in order and the page is
-    // cut from them (at most the round's ids: 800 KB for 100,000 items).
-    let postgres = matches!(conn, DbConnection::Postgres(_));
-    let (page_ids, counted): (Vec<i64>, Option<i64>) = match (text, postgres) {
-        (Some(_), true) => {
-            let found: Vec<(i64, i64)> = ordered!(filtered!().select((
-                items::id,
-                diesel::dsl::sql::<diesel::sql_types::BigInt>("count(*) OVER ()"),
-            )))
+    // come from that one pass, which returns the ids of every match in order; the page is cut
+    // from them (at most the round's ids: 800 KB for 100,000 items). Measured against a page
+    // query and a second scan to count, and against a window count (`count(*) OVER ()`, which
+    // materialises every match): on PostgreSQL 29 against 48 ms for a term in a third of
+    // 100,000 items (`EXPLAIN ANALYZE`); the list bench's text filter p99 on PostgreSQL fell
+    // from 80 to 53 ms (BENCHMARKS.md).
+    let (page_ids, counted): (Vec<i64>, Option<i64>) = if text.is_some() {
+        let all: Vec<i64> = ordered!(filtered!().select(items::id)).load(conn)?;
+        let from = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
+        let to = from.saturating_add(per_page as usize).min(all.len());
+        (all[from..to].to_vec(), Some(all.len() as i64))
+    } else {
+        let ids = ordered!(filtered!().select(items::id))
             .limit(limit)
             .offset(offset)
             .load(conn)?;
-            let total = found.first().map(|f| f.1);
-            (found.into_iter().map(|f| f.0).collect(), total)
-        }
-        (Some(_), false) => {
-            let all: Vec<i64> = ordered!(filtered!().select(items::id)).load(conn)?;
-            let from = usize::try_from(offset).unwrap_or(usize::MAX).min(all.len());
-            let to = from.saturating_add(per_page as usize).min(all.len());
-            (all[from..to].to_vec(), Some(all.len() as i64))
-        }
-        (None, _) => {
-            let ids = ordered!(filtered!().select(items::id))
-                .limit(limit)
-                .offset(offset)
-                .load(conn)?;
-            (ids, None)
-        }
+        (ids, None)
     };
     let mut rows: Vec<Row> = if page_ids.is_empty() {
         Vec::new()
