@@ -61,6 +61,9 @@ pub struct NewItem {
     pub withdrawn: bool,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The bits of its open findings' severities (see [`store_findings`]); 0 until they are
+    /// known.
+    pub open_severities: i64,
 }
 
 /// Where an item stands in its round, independent of the file it came from.
@@ -105,6 +108,7 @@ impl NewItem {
             withdrawn: false,
             created_at: now,
             updated_at: now,
+            open_severities: 0,
         }
     }
 }
@@ -283,6 +287,14 @@ impl NewFinding {
 }
 
 impl NewFinding {
+    /// Its bit in `items.open_severities`: its severity's, or 0 once resolved.
+    pub fn open_bit(&self) -> i64 {
+        match crate::domain::Severity::from_code(&self.severity) {
+            Some(s) if !self.resolved => s.bit(),
+            _ => 0,
+        }
+    }
+
     /// One row from a rule's hit in both languages (`rules::evaluate_both`).
     pub fn from_hit(
         item_id: i64,
@@ -351,11 +363,7 @@ pub fn store_findings(
     let mut bits: std::collections::HashMap<i64, i64> =
         replaced.iter().map(|&id| (id, 0)).collect();
     for f in rows {
-        let bit = match crate::domain::Severity::from_code(&f.severity) {
-            Some(s) if !f.resolved => s.bit(),
-            _ => 0,
-        };
-        *bits.entry(f.item_id).or_insert(0) |= bit;
+        *bits.entry(f.item_id).or_insert(0) |= f.open_bit();
     }
     let replaced: std::collections::HashSet<i64> = replaced.iter().copied().collect();
     let mut by_value: std::collections::BTreeMap<i64, Vec<i64>> = Default::default();

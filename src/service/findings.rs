@@ -229,98 +229,142 @@ pub struct StoredItem<'a> {
     pub repealed_bases: Vec<String>,
 }
 
-/// The findings of a department's live items right after an import stored them (`items`: all
-/// of them, the file's statements), computed from the statements in memory instead of reading
-/// every item back: the same rows as `recompute(Selection::Department)` would store (the
-/// `import_findings` tests hold the two equal). `prior` are the ids of the items that existed
-/// before the import: only they can carry decisions and old findings. `withdrawn` are the
-/// (kind, identity key) of the items the import withdrew.
+/// What an import needs to compute the findings of its items before it writes them, and to
+/// refresh R09 of the other departments' items afterwards: loaded once, before anything is
+/// written, so each item is stored with its findings' severities (`items.open_severities`)
+/// instead of being updated again after its findings.
 ///
-/// Then R09 of the other departments' live items that share a duplicate key with the file or
-/// with a withdrawn item ([`refresh_duplicates`]). Returns how many of their findings it wrote.
-pub fn store_for_import(
-    conn: &mut DbConnection,
-    round_id: i64,
+/// The findings come from the statements in memory instead of reading every item back: the
+/// same rows as `recompute(Selection::Department)` would store (the `import_findings` tests
+/// hold the two equal).
+pub struct ImportContext {
     department_id: i64,
-    items: &[StoredItem<'_>],
-    prior: &[i64],
-    withdrawn: &[(&str, &str)],
-) -> QueryResult<usize> {
-    let decisions = current_decisions(conn, prior)?;
+    /// The office's decisions on the department's items that existed before the import (only
+    /// they can carry decisions).
+    decisions: HashMap<i64, DecisionFacts>,
+    /// The other departments' live items of the round.
+    others: Vec<OtherItem>,
+    /// The file's duplicate keys → the other departments listing them.
+    index: HashMap<String, Vec<(i64, String)>>,
+    /// Indices into `others` of the items sharing a duplicate key with the file.
+    sharing: Vec<usize>,
+}
 
-    // The other departments' live items: R09 for ours, and whose R09 ours may change (also
-    // where an item withdrawn here leaves them alone with a key).
-    let others: Vec<OtherItem> = items_t::table
-        .inner_join(departments::table)
-        .filter(items_t::round_id.eq(round_id))
-        .filter(items_t::department_id.ne(department_id))
-        .filter(items_t::withdrawn.eq(false))
-        .select((
-            items_t::id,
-            items_t::kind,
-            items_t::identity_key,
-            items_t::department_id,
-            departments::name,
-            items_t::licence,
-            items_t::proposed,
-        ))
-        .load(conn)?;
-    let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-    let mut sharing = Vec::new();
-    // The file's keys only matter when another department lists anything.
-    let (keys, gone) = if others.is_empty() {
-        (HashSet::new(), HashSet::new())
-    } else {
-        (
-            keys_of(items.iter().map(|i| (i.kind, i.identity_key))),
-            keys_of(withdrawn.iter().copied()),
-        )
-    };
-    for (n, other) in others.iter().enumerate() {
-        let mut shares = false;
-        for key in duplicate_keys(&other.1, &other.2) {
-            if !keys.contains(&key) {
-                shares |= gone.contains(&key);
-                continue;
+impl ImportContext {
+    /// `prior`: the ids of the department's items the file states again; `file`: the (kind,
+    /// identity key) of every item of the file.
+    pub fn load<'a>(
+        conn: &mut DbConnection,
+        round_id: i64,
+        department_id: i64,
+        prior: &[i64],
+        file: impl Iterator<Item = (&'a str, &'a str)>,
+    ) -> QueryResult<ImportContext> {
+        let decisions = current_decisions(conn, prior)?;
+        // The other departments' live items: R09 for ours, and whose R09 ours may change.
+        let others: Vec<OtherItem> = items_t::table
+            .inner_join(departments::table)
+            .filter(items_t::round_id.eq(round_id))
+            .filter(items_t::department_id.ne(department_id))
+            .filter(items_t::withdrawn.eq(false))
+            .select((
+                items_t::id,
+                items_t::kind,
+                items_t::identity_key,
+                items_t::department_id,
+                departments::name,
+                items_t::licence,
+                items_t::proposed,
+            ))
+            .load(conn)?;
+        let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+        let mut sharing = Vec::new();
+        // The file's keys only matter when another department lists anything.
+        if !others.is_empty() {
+            let keys = keys_of(file);
+            for (n, other) in others.iter().enumerate() {
+                let mut shares = false;
+                for key in duplicate_keys(&other.1, &other.2) {
+                    if keys.contains(&key) {
+                        shares = true;
+                        add_department(index.entry(key).or_default(), other.3, &other.4);
+                    }
+                }
+                if shares {
+                    sharing.push(n);
+                }
             }
-            shares = true;
-            add_department(index.entry(key).or_default(), other.3, &other.4);
         }
-        if shares {
-            sharing.push(n);
-        }
+        Ok(ImportContext {
+            department_id,
+            decisions,
+            others,
+            index,
+            sharing,
+        })
     }
 
-    let at = now();
-    let mut new_findings = Vec::with_capacity(items.len() * 2);
-    for item in items {
+    /// Appends the findings of one item of the file, `item.id` as their item (the caller may
+    /// put a placeholder there for an item not stored yet).
+    pub fn findings(&self, item: &StoredItem<'_>, at: NaiveDateTime, out: &mut Vec<NewFinding>) {
         let ctx = RuleContext {
-            decision: decisions.get(&item.id).cloned(),
+            decision: self.decisions.get(&item.id).cloned(),
             repealed_bases: item.repealed_bases.clone(),
             duplicate_departments: other_departments(
-                &index,
+                &self.index,
                 item.kind,
                 item.identity_key,
-                department_id,
+                self.department_id,
             ),
         };
         // As `ItemRow::to_draft` reads it back: a kind left open is stored as an inspection.
         if item.draft.kind.is_none() {
             let mut draft = item.draft.clone();
             draft.kind = Kind::from_code(item.kind);
-            push_findings(&mut new_findings, item.id, &draft, &ctx, at);
+            push_findings(out, item.id, &draft, &ctx, at);
         } else {
-            push_findings(&mut new_findings, item.id, item.draft, &ctx, at);
+            push_findings(out, item.id, item.draft, &ctx, at);
         }
     }
-    for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
-        diesel::delete(findings::table.filter(findings::item_id.eq_any(chunk))).execute(conn)?;
+
+    /// After the file's items are stored: R09 of the other departments' live items that share
+    /// a duplicate key with the file (`file`: kind and identity key of each of its items) or
+    /// with an item the import withdrew (`withdrawn`), see [`refresh_duplicates`]. Returns how
+    /// many of their findings it wrote.
+    pub fn refresh_others(
+        &self,
+        conn: &mut DbConnection,
+        round_id: i64,
+        file: &[(&str, &str)],
+        withdrawn: &[(&str, &str)],
+    ) -> QueryResult<usize> {
+        let mut sharing = self.sharing.clone();
+        if !withdrawn.is_empty() && !self.others.is_empty() {
+            // Items left alone with a key by a withdrawal lose their R09.
+            let gone = keys_of(withdrawn.iter().copied());
+            let already: HashSet<usize> = sharing.iter().copied().collect();
+            for (n, other) in self.others.iter().enumerate() {
+                if !already.contains(&n)
+                    && duplicate_keys(&other.1, &other.2)
+                        .iter()
+                        .any(|k| gone.contains(k))
+                {
+                    sharing.push(n);
+                }
+            }
+        }
+        if sharing.is_empty() {
+            return Ok(0);
+        }
+        refresh_duplicates(
+            conn,
+            round_id,
+            self.department_id,
+            file,
+            &self.others,
+            &sharing,
+        )
     }
-    items::store_findings(conn, prior, &new_findings)?;
-    if sharing.is_empty() {
-        return Ok(0);
-    }
-    refresh_duplicates(conn, round_id, department_id, items, &others, &sharing)
 }
 
 /// Another department's live item as an import sees it: (id, kind, identity key, department
@@ -342,7 +386,7 @@ fn add_department(entry: &mut Vec<(i64, String)>, department_id: i64, name: &str
 }
 
 /// R09 of the other departments' items `sharing` (indices into `others`) after an import of
-/// `department_id` changed who lists their keys. R09 is the only finding an import can change
+/// `department_id` (`file`: kind and identity key of its items) changed who lists their keys. R09 is the only finding an import can change
 /// for another department's item: its statement, bases and decisions are not touched, and the
 /// departments listing its keys are the only part of its rules' context that is. So only their
 /// R09 rows are compared and written — a message rewritten in place (one UPDATE per distinct
@@ -354,7 +398,7 @@ fn refresh_duplicates(
     conn: &mut DbConnection,
     round_id: i64,
     department_id: i64,
-    items: &[StoredItem<'_>],
+    file: &[(&str, &str)],
     others: &[OtherItem],
     sharing: &[usize],
 ) -> QueryResult<usize> {
@@ -376,8 +420,8 @@ fn refresh_duplicates(
         .find(department_id)
         .select(departments::name)
         .first(conn)?;
-    for item in items {
-        for key in duplicate_keys(item.kind, item.identity_key) {
+    for (kind, identity_key) in file {
+        for key in duplicate_keys(kind, identity_key) {
             if let Some(entry) = index.get_mut(&key) {
                 add_department(entry, department_id, &own_name);
             }

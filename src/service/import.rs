@@ -9,8 +9,8 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::audit::{self, Actor, Change};
-use crate::db::items::{self, ItemRow, NewItem, NewLegalBasis, Placement};
-use crate::db::schema::{items as items_t, legal_bases, legal_documents};
+use crate::db::items::{self, ItemRow, NewFinding, NewItem, NewLegalBasis, Placement};
+use crate::db::schema::{findings as findings_t, items as items_t, legal_bases, legal_documents};
 use crate::db::submissions::{self, NewSubmission};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::ItemDraft;
@@ -182,50 +182,10 @@ fn store(
                 .map(|r| (r.identity_key.clone(), r))
                 .collect();
 
-            // Bases are linked to the registry's documents as they are stored (R08 reads the link).
-            let documents: HashMap<String, (i64, bool, String)> = legal_documents::table
-                .select((
-                    legal_documents::title_key,
-                    legal_documents::id,
-                    legal_documents::status,
-                    legal_documents::title,
-                ))
-                .load::<(String, i64, String, String)>(conn)?
-                .into_iter()
-                .map(|(key, id, status, title)| (key, (id, status == "repealed", title)))
-                .collect();
-            // A file cites the same few titles over and over: each is normalised once.
-            let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
-            let mut link = |item_id: i64, draft: &ItemDraft, out: &mut Vec<NewLegalBasis>| {
-                for (i, b) in draft.legal_bases.iter().enumerate() {
-                    let (key, document_id) = match title_keys.get(b.title.as_str()) {
-                        Some(known) => known.clone(),
-                        None => {
-                            let key = items::title_key(&b.title);
-                            let id = documents.get(&key).map(|d| d.0);
-                            title_keys.insert(b.title.clone(), (key.clone(), id));
-                            (key, id)
-                        }
-                    };
-                    out.push(NewLegalBasis::from_domain_keyed(
-                        item_id,
-                        i,
-                        b,
-                        key,
-                        document_id,
-                    ));
-                }
-            };
+            // Each stated item as a row, with the earlier statement it restates, if any.
             let mut seen = HashSet::new();
-            let mut fresh: Vec<NewItem> = Vec::new();
-            let mut fresh_bases: Vec<NewLegalBasis> = Vec::new();
-            let mut added = Vec::new();
-            let mut changed = Vec::new();
-            let mut unchanged = 0usize;
-            let mut touched_ids = Vec::new();
-            // Per stated item: its id once known (re-stated items keep theirs), kind, identity.
-            let mut stored: Vec<(Option<i64>, String, String)> =
-                Vec::with_capacity(input.items.len());
+            let mut rows: Vec<NewItem> = Vec::with_capacity(input.items.len());
+            let mut olds: Vec<Option<ItemRow>> = Vec::with_capacity(input.items.len());
             for stated in &input.items {
                 let row = NewItem::from_draft(
                     stated.draft,
@@ -241,16 +201,88 @@ fn store(
                 if !seen.insert(row.identity_key.clone()) {
                     return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
                 }
-                match by_key.remove(&row.identity_key) {
-                    None => {
-                        added.push(stated.draft.name.clone());
-                        stored.push((None, row.kind.clone(), row.identity_key.clone()));
-                        // The item id is set once the items are stored.
-                        link(0, stated.draft, &mut fresh_bases);
-                        fresh.push(row);
+                olds.push(by_key.remove(&row.identity_key));
+                rows.push(row);
+            }
+            let prior: Vec<i64> = olds.iter().flatten().map(|o| o.id).collect();
+            // Decisions carried over, and the other departments' items (R09), before any write.
+            let context = findings::ImportContext::load(
+                conn,
+                input.round_id,
+                input.department_id,
+                &prior,
+                rows.iter()
+                    .map(|r| (r.kind.as_str(), r.identity_key.as_str())),
+            )?;
+
+            // Bases are linked to the registry's documents as they are stored (R08 reads the link).
+            let documents: HashMap<String, (i64, bool, String)> = legal_documents::table
+                .select((
+                    legal_documents::title_key,
+                    legal_documents::id,
+                    legal_documents::status,
+                    legal_documents::title,
+                ))
+                .load::<(String, i64, String, String)>(conn)?
+                .into_iter()
+                .map(|(key, id, status, title)| (key, (id, status == "repealed", title)))
+                .collect();
+            // A file cites the same few titles over and over: each is normalised once.
+            let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
+
+            // Each item's bases and findings, in memory; an item not stored yet is named by a
+            // placeholder id, -1 - its position in the file, until it has its own. Its row
+            // carries the bits of its open findings, so it is written once.
+            let placeholder = |n: usize| -1 - n as i64;
+            let mut bases: Vec<NewLegalBasis> = Vec::new();
+            let mut new_findings: Vec<NewFinding> = Vec::with_capacity(rows.len() * 3);
+            let mut added = Vec::new();
+            let mut changed = Vec::new();
+            let mut unchanged = 0usize;
+            for (n, ((stated, row), old)) in
+                input.items.iter().zip(&mut rows).zip(&olds).enumerate()
+            {
+                let item_id = old.as_ref().map_or(placeholder(n), |o| o.id);
+                let mut repealed_bases = Vec::new();
+                for (i, b) in stated.draft.legal_bases.iter().enumerate() {
+                    let (key, document_id) = match title_keys.get(b.title.as_str()) {
+                        Some(known) => known.clone(),
+                        None => {
+                            let key = items::title_key(&b.title);
+                            let id = documents.get(&key).map(|d| d.0);
+                            title_keys.insert(b.title.clone(), (key.clone(), id));
+                            (key, id)
+                        }
+                    };
+                    if let Some((_, true, title)) = documents.get(&key) {
+                        repealed_bases.push(title.clone());
                     }
+                    bases.push(NewLegalBasis::from_domain_keyed(
+                        item_id,
+                        i,
+                        b,
+                        key,
+                        document_id,
+                    ));
+                }
+                let first = new_findings.len();
+                context.findings(
+                    &findings::StoredItem {
+                        id: item_id,
+                        kind: &row.kind,
+                        identity_key: &row.identity_key,
+                        draft: stated.draft,
+                        repealed_bases,
+                    },
+                    at,
+                    &mut new_findings,
+                );
+                row.open_severities = new_findings[first..]
+                    .iter()
+                    .fold(0, |bits, f| bits | f.open_bit());
+                match old {
+                    None => added.push(stated.draft.name.clone()),
                     Some(old) => {
-                        stored.push((Some(old.id), row.kind.clone(), row.identity_key.clone()));
                         let old_draft =
                             old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
                         let fields = changed_fields(&old_draft, stated.draft);
@@ -262,44 +294,59 @@ fn store(
                                 fields,
                             });
                         }
-                        // Keep the identity, state and decisions; take the new statement.
+                    }
+                }
+            }
+
+            // Restated items keep their identity, state and decisions and take the new
+            // statement; the others are inserted.
+            let mut fresh: Vec<NewItem> = Vec::new();
+            for (row, old) in rows.iter().zip(&olds) {
+                match old {
+                    Some(old) => {
                         let update = NewItem {
                             state: old.state.clone(),
                             created_at: old.created_at,
-                            ..row
+                            ..row.clone()
                         };
                         diesel::update(items_t::table.find(old.id))
                             .set(&update)
                             .execute(conn)?;
-                        diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq(old.id)))
-                            .execute(conn)?;
-                        let mut bases = Vec::with_capacity(stated.draft.legal_bases.len());
-                        link(old.id, stated.draft, &mut bases);
-                        items::insert_bases(conn, &bases)?;
-                        touched_ids.push(old.id);
                     }
+                    None => fresh.push(row.clone()),
                 }
             }
+            for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
+                diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq_any(chunk)))
+                    .execute(conn)?;
+                diesel::delete(findings_t::table.filter(findings_t::item_id.eq_any(chunk)))
+                    .execute(conn)?;
+            }
             items::insert_items(conn, &fresh)?;
-            if !fresh.is_empty() {
+            drop(fresh);
+            if olds.iter().any(Option::is_none) {
                 let ids: HashMap<String, i64> = items_t::table
                     .filter(items_t::submission_id.eq(submission_id))
                     .select((items_t::identity_key, items_t::id))
                     .load::<(String, i64)>(conn)?
                     .into_iter()
                     .collect();
-                let mut bases = fresh_bases.iter_mut();
-                for ((id, _, key), stated) in stored.iter_mut().zip(&input.items) {
-                    if id.is_some() {
-                        continue;
+                let real: Vec<i64> = rows
+                    .iter()
+                    .map(|r| ids.get(&r.identity_key).copied().unwrap_or(0))
+                    .collect();
+                let resolve = |id: &mut i64| {
+                    if *id < 0 {
+                        *id = real[(-1 - *id) as usize];
                     }
-                    *id = ids.get(key).copied();
-                    for b in bases.by_ref().take(stated.draft.legal_bases.len()) {
-                        b.item_id = id.unwrap_or(0);
-                    }
-                }
-                items::insert_bases(conn, &fresh_bases)?;
+                };
+                bases.iter_mut().for_each(|b| resolve(&mut b.item_id));
+                new_findings
+                    .iter_mut()
+                    .for_each(|f| resolve(&mut f.item_id));
             }
+            items::insert_bases(conn, &bases)?;
+            items::insert_findings(conn, &new_findings)?;
 
             // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
             let mut removed = Vec::new();
@@ -316,44 +363,15 @@ fn store(
                     .execute(conn)?;
             }
 
-            // Findings of this department's items, from the statements in memory (R08 from the
-            // links just made), then R09 of the other departments' matching items.
-            let repealed: HashMap<&str, &str> = documents
-                .iter()
-                .filter(|(_, d)| d.1)
-                .map(|(key, d)| (key.as_str(), d.2.as_str()))
-                .collect();
-            let subjects: Vec<findings::StoredItem<'_>> = stored
-                .iter()
-                .zip(&input.items)
-                .filter_map(|((id, kind, key), stated)| {
-                    Some(findings::StoredItem {
-                        id: (*id)?,
-                        kind,
-                        identity_key: key,
-                        draft: stated.draft,
-                        repealed_bases: if repealed.is_empty() {
-                            Vec::new()
-                        } else {
-                            stated
-                                .draft
-                                .legal_bases
-                                .iter()
-                                .filter_map(|b| {
-                                    let (key, _) = title_keys.get(b.title.as_str())?;
-                                    repealed.get(key.as_str()).map(|t| t.to_string())
-                                })
-                                .collect()
-                        },
-                    })
-                })
-                .collect();
-            findings::store_for_import(
+            // R09 of the other departments' items that share a key with the file or with an
+            // item withdrawn here.
+            context.refresh_others(
                 conn,
                 input.round_id,
-                input.department_id,
-                &subjects,
-                &touched_ids,
+                &rows
+                    .iter()
+                    .map(|r| (r.kind.as_str(), r.identity_key.as_str()))
+                    .collect::<Vec<_>>(),
                 &withdrawn_keys
                     .iter()
                     .map(|(k, i)| (k.as_str(), i.as_str()))
