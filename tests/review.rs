@@ -551,6 +551,15 @@ fn the_consolidated_list_filters_pages_and_respects_visibility() {
             )
             .unwrap()
         };
+        let text = |q: &str, conn: &mut DbConnection| {
+            all(
+                ItemFilter {
+                    q: Some(q.into()),
+                    ..Default::default()
+                },
+                conn,
+            )
+        };
         assert_eq!(
             all(ItemFilter::default(), &mut conn).total,
             9,
@@ -614,21 +623,9 @@ fn the_consolidated_list_filters_pages_and_respects_visibility() {
         assert_eq!(none.total, 0);
         // The text is matched as identity keys are written: full-width forms, case, spaces and
         // punctuation folded, 年审 and 年检 alike; and department names too.
-        let folded = all(
-            ItemFilter {
-                q: Some("％和下划线＿ 事项".into()),
-                ..Default::default()
-            },
-            &mut conn,
-        );
+        let folded = text("％和下划线＿ 事项", &mut conn);
         assert_eq!(folded.total, 1, "{}", t.backend);
-        let variants = all(
-            ItemFilter {
-                q: Some("资格年检".into()),
-                ..Default::default()
-            },
-            &mut conn,
-        );
+        let variants = text("资格年检", &mut conn);
         assert_eq!(
             variants
                 .items
@@ -639,23 +636,11 @@ fn the_consolidated_list_filters_pages_and_respects_visibility() {
             "{}",
             t.backend
         );
-        let by_department_name = all(
-            ItemFilter {
-                q: Some("公安厅".into()),
-                ..Default::default()
-            },
-            &mut conn,
-        );
+        let by_department_name = text("公安厅", &mut conn);
         assert_eq!(by_department_name.total, 5, "{}", t.backend);
-        // A text filter's total comes with its page (a window count): the same on every page,
-        // and past the end too.
-        let everywhere = all(
-            ItemFilter {
-                q: Some("经营".into()),
-                ..Default::default()
-            },
-            &mut conn,
-        );
+        // A text filter's total comes with its page (one pass over the matches): the same on
+        // every page, and past the end too.
+        let everywhere = text("经营", &mut conn);
         assert!(everywhere.total >= 3, "{}", t.backend);
         for page in [1, 2, everywhere.total as u32, everywhere.total as u32 + 5] {
             let one = review::list_items(

@@ -248,6 +248,8 @@ pub struct ImportContext {
     index: HashMap<String, Vec<(i64, String)>>,
     /// Indices into `others` of the items sharing a duplicate key with the file.
     sharing: Vec<usize>,
+    /// The file's duplicate keys (left empty when no other department lists anything).
+    keys: HashSet<String>,
 }
 
 impl ImportContext {
@@ -280,19 +282,21 @@ impl ImportContext {
         let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
         let mut sharing = Vec::new();
         // The file's keys only matter when another department lists anything.
-        if !others.is_empty() {
-            let keys = keys_of(file);
-            for (n, other) in others.iter().enumerate() {
-                let mut shares = false;
-                for key in duplicate_keys(&other.1, &other.2) {
-                    if keys.contains(&key) {
-                        shares = true;
-                        add_department(index.entry(key).or_default(), other.3, &other.4);
-                    }
+        let keys = if others.is_empty() {
+            HashSet::new()
+        } else {
+            keys_of(file)
+        };
+        for (n, other) in others.iter().enumerate() {
+            let mut shares = false;
+            for key in duplicate_keys(&other.1, &other.2) {
+                if keys.contains(&key) {
+                    shares = true;
+                    add_department(index.entry(key).or_default(), other.3, &other.4);
                 }
-                if shares {
-                    sharing.push(n);
-                }
+            }
+            if shares {
+                sharing.push(n);
             }
         }
         Ok(ImportContext {
@@ -301,6 +305,7 @@ impl ImportContext {
             others,
             index,
             sharing,
+            keys,
         })
     }
 
@@ -328,14 +333,12 @@ impl ImportContext {
     }
 
     /// After the file's items are stored: R09 of the other departments' live items that share
-    /// a duplicate key with the file (`file`: kind and identity key of each of its items) or
-    /// with an item the import withdrew (`withdrawn`), see [`refresh_duplicates`]. Returns how
+    /// a duplicate key with the file or with an item the import withdrew (`withdrawn`), see [`refresh_duplicates`]. Returns how
     /// many of their findings it wrote.
     pub fn refresh_others(
         &self,
         conn: &mut DbConnection,
         round_id: i64,
-        file: &[(&str, &str)],
         withdrawn: &[(&str, &str)],
     ) -> QueryResult<usize> {
         let mut sharing = self.sharing.clone();
@@ -360,7 +363,7 @@ impl ImportContext {
             conn,
             round_id,
             self.department_id,
-            file,
+            &self.keys,
             &self.others,
             &sharing,
         )
@@ -386,7 +389,7 @@ fn add_department(entry: &mut Vec<(i64, String)>, department_id: i64, name: &str
 }
 
 /// R09 of the other departments' items `sharing` (indices into `others`) after an import of
-/// `department_id` (`file`: kind and identity key of its items) changed who lists their keys. R09 is the only finding an import can change
+/// `department_id` (`file_keys`: the duplicate keys of its items) changed who lists their keys. R09 is the only finding an import can change
 /// for another department's item: its statement, bases and decisions are not touched, and the
 /// departments listing its keys are the only part of its rules' context that is. So only their
 /// R09 rows are compared and written — a message rewritten in place (one UPDATE per distinct
@@ -398,7 +401,7 @@ fn refresh_duplicates(
     conn: &mut DbConnection,
     round_id: i64,
     department_id: i64,
-    file: &[(&str, &str)],
+    file_keys: &HashSet<String>,
     others: &[OtherItem],
     sharing: &[usize],
 ) -> QueryResult<usize> {
@@ -420,11 +423,9 @@ fn refresh_duplicates(
         .find(department_id)
         .select(departments::name)
         .first(conn)?;
-    for (kind, identity_key) in file {
-        for key in duplicate_keys(kind, identity_key) {
-            if let Some(entry) = index.get_mut(&key) {
-                add_department(entry, department_id, &own_name);
-            }
+    for (key, entry) in index.iter_mut() {
+        if file_keys.contains(key) {
+            add_department(entry, department_id, &own_name);
         }
     }
 

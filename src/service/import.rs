@@ -301,19 +301,23 @@ fn store(
             // Restated items keep their identity, state and decisions and take the new
             // statement; the others are inserted.
             let mut fresh: Vec<NewItem> = Vec::new();
-            for (row, old) in rows.iter().zip(&olds) {
+            let mut fresh_at: Vec<usize> = Vec::new();
+            for (n, (row, old)) in rows.into_iter().zip(&olds).enumerate() {
                 match old {
                     Some(old) => {
                         let update = NewItem {
                             state: old.state.clone(),
                             created_at: old.created_at,
-                            ..row.clone()
+                            ..row
                         };
                         diesel::update(items_t::table.find(old.id))
                             .set(&update)
                             .execute(conn)?;
                     }
-                    None => fresh.push(row.clone()),
+                    None => {
+                        fresh_at.push(n);
+                        fresh.push(row);
+                    }
                 }
             }
             for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
@@ -323,18 +327,17 @@ fn store(
                     .execute(conn)?;
             }
             items::insert_items(conn, &fresh)?;
-            drop(fresh);
-            if olds.iter().any(Option::is_none) {
+            if !fresh.is_empty() {
                 let ids: HashMap<String, i64> = items_t::table
                     .filter(items_t::submission_id.eq(submission_id))
                     .select((items_t::identity_key, items_t::id))
                     .load::<(String, i64)>(conn)?
                     .into_iter()
                     .collect();
-                let real: Vec<i64> = rows
-                    .iter()
-                    .map(|r| ids.get(&r.identity_key).copied().unwrap_or(0))
-                    .collect();
+                let mut real = vec![0i64; olds.len()];
+                for (row, &n) in fresh.iter().zip(&fresh_at) {
+                    real[n] = ids.get(&row.identity_key).copied().unwrap_or(0);
+                }
                 let resolve = |id: &mut i64| {
                     if *id < 0 {
                         *id = real[(-1 - *id) as usize];
@@ -345,6 +348,7 @@ fn store(
                     .iter_mut()
                     .for_each(|f| resolve(&mut f.item_id));
             }
+            drop(fresh);
             items::insert_bases(conn, &bases)?;
             items::insert_findings(conn, &new_findings)?;
 
@@ -368,10 +372,6 @@ fn store(
             context.refresh_others(
                 conn,
                 input.round_id,
-                &rows
-                    .iter()
-                    .map(|r| (r.kind.as_str(), r.identity_key.as_str()))
-                    .collect::<Vec<_>>(),
                 &withdrawn_keys
                     .iter()
                     .map(|(k, i)| (k.as_str(), i.as_str()))
