@@ -443,6 +443,50 @@ fn xlsx_notes_sheet_names_the_publication_and_its_source() {
     }
 }
 
+/// The usual height of a list's rows is the sheet's default; rows of another height carry their
+/// own, and every row still says how tall it is (Excel and LibreOffice print what they read).
+#[test]
+fn xlsx_rows_of_the_usual_height_take_the_sheets_default() {
+    use Disposition::*;
+    let two_bases = vec![
+        basis(None, "中华人民共和国道路运输条例", Some("第六十七条")),
+        basis(None, "山东省道路运输条例", Some("第二十条")),
+    ];
+    let mut items = Vec::new();
+    for serial in 1..=5 {
+        let mut it = item(
+            List::Retained,
+            serial,
+            Kind::Inspection,
+            "道路运输年审",
+            Retain,
+        );
+        it.legal_bases = two_bases.clone();
+        items.push(it);
+    }
+    // One row of a single line among rows of two.
+    items.push(item(List::Retained, 6, Kind::Inspection, "短", Retain));
+    let mut p = publication();
+    p.items = items;
+    let bytes = export::xlsx::write(&p, Lang::Zh).expect("export");
+    let sheet1 = zip_entry(&bytes, "xl/worksheets/sheet1.xml");
+    assert!(
+        sheet1.contains(r#"<sheetFormatPr defaultRowHeight="30" customHeight="1""#),
+        "{}",
+        &sheet1[..sheet1.find("<cols>").unwrap_or(0)]
+    );
+    for row in 3..=7 {
+        assert!(
+            sheet1.contains(&format!(r#"<row r="{row}" ht="30" customHeight="1">"#)),
+            "row {row}"
+        );
+    }
+    assert!(
+        sheet1.contains(r#"<row r="8" ht="15" customHeight="1">"#),
+        "the short row"
+    );
+}
+
 #[test]
 fn xlsx_layout_title_merged_header_frozen_a4_landscape_repeated() {
     let bytes = export::xlsx::write(&publication(), Lang::Zh).expect("export");

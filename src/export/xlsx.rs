@@ -305,31 +305,34 @@ fn write_list(
         .unwrap_or(1);
     sheet.set_row_height(1, row_height(header_lines))?;
 
+    // Most rows of a list are as tall as each other. That height becomes the sheet's default,
+    // read off the first rows, and only the rows that differ get one of their own: a row
+    // height set one by one costs rust_xlsxwriter a map entry per row that constant-memory
+    // mode never frees (a tenth of a 100,000-item export, BENCHMARKS.md).
+    let mut ahead: Vec<(Vec<Cell<'_>>, u32)> = items
+        .iter()
+        .take(SAMPLE_ROWS)
+        .map(|item| {
+            let mut cells = Vec::with_capacity(cols.len());
+            let lines = row_cells(item, cols, &widths, lang, &mut cells);
+            (cells, lines)
+        })
+        .collect();
+    let usual = most_common(ahead.iter().map(|(_, lines)| *lines));
+    sheet.set_default_row_height(row_height(usual));
+
     let mut last_row = 1;
     let mut cells: Vec<Cell<'_>> = Vec::with_capacity(cols.len());
     for (row, item) in (2_u32..).zip(items.iter().copied()) {
-        let mut lines = 1;
-        for (col, width) in cols.iter().zip(&widths) {
-            let cell = match (col.value)(item, lang) {
-                Value::Empty => Cell::Empty,
-                Value::Number(n) => Cell::Number(n),
-                Value::Text(s) => Cell::Text(fit(s)),
-                other => {
-                    let mut text = String::new();
-                    other.render_into(lang, &mut text);
-                    Cell::Text(Cow::Owned(fit_owned(text)))
-                }
-            };
-            if let Cell::Text(text) = &cell {
-                // A text of no more bytes than the row's lines hold cannot make it taller.
-                let avail = width - PADDING;
-                if text.len() as f64 > f64::from(lines) * avail || text.contains('\n') {
-                    lines = lines.max(columns::line_count(text, avail, MAX_LINES));
-                }
+        let n = (row - 2) as usize;
+        let lines = match ahead.get_mut(n) {
+            Some((buffered, lines)) => {
+                std::mem::swap(&mut cells, buffered);
+                *lines
             }
-            cells.push(cell);
-        }
-        if lines > 1 {
+            None => row_cells(item, cols, &widths, lang, &mut cells),
+        };
+        if lines != usual {
             sheet.set_row_height(row, row_height(lines))?;
         }
         for (c, cell) in (0_u16..).zip(cells.drain(..)) {
@@ -346,10 +349,59 @@ fn write_list(
         }
         last_row = row;
     }
+    ahead.clear();
     if last_row >= 2 {
         sheet.add_conditional_format(2, 0, last_row, last_col, &formats.borders)?;
     }
     Ok(())
+}
+
+/// How many rows are read ahead to choose a list's usual row height.
+const SAMPLE_ROWS: usize = 256;
+
+/// The cells of one item's row, into `cells`, and the lines its tallest wrapped text takes.
+fn row_cells<'a>(
+    item: &'a PublishedItem,
+    cols: &[Column],
+    widths: &[f64],
+    lang: Lang,
+    cells: &mut Vec<Cell<'a>>,
+) -> u32 {
+    let mut lines = 1;
+    for (col, width) in cols.iter().zip(widths) {
+        let cell = match (col.value)(item, lang) {
+            Value::Empty => Cell::Empty,
+            Value::Number(n) => Cell::Number(n),
+            Value::Text(s) => Cell::Text(fit(s)),
+            other => {
+                let mut text = String::new();
+                other.render_into(lang, &mut text);
+                Cell::Text(Cow::Owned(fit_owned(text)))
+            }
+        };
+        if let Cell::Text(text) = &cell {
+            // A text of no more bytes than the row's lines hold cannot make it taller.
+            let avail = width - PADDING;
+            if text.len() as f64 > f64::from(lines) * avail || text.contains('\n') {
+                lines = lines.max(columns::line_count(text, avail, MAX_LINES));
+            }
+        }
+        cells.push(cell);
+    }
+    lines.clamp(1, MAX_LINES)
+}
+
+/// The most frequent of some line counts (the smallest of equally frequent ones); 1 for none.
+fn most_common(lines: impl Iterator<Item = u32>) -> u32 {
+    let mut seen = [0usize; MAX_LINES as usize + 1];
+    for n in lines {
+        seen[n.clamp(1, MAX_LINES) as usize] += 1;
+    }
+    // max_by_key keeps the last of equal maxima: walk from the top so that is the smallest.
+    (1..=MAX_LINES)
+        .rev()
+        .max_by_key(|&n| seen[n as usize])
+        .unwrap_or(1)
 }
 
 /// A text as Excel can hold it: at most 32,767 UTF-16 units. A longer one (only a rationale
@@ -569,5 +621,18 @@ mod tests {
     fn capitalise_first_letter() {
         assert_eq!(capitalise("retained items"), "Retained items");
         assert_eq!(capitalise(""), "");
+    }
+
+    #[test]
+    fn usual_row_height_is_the_most_frequent_and_the_smallest_of_a_tie() {
+        assert_eq!(most_common([2, 2, 1, 3, 2].into_iter()), 2);
+        assert_eq!(most_common([3, 1, 3, 1].into_iter()), 1);
+        assert_eq!(most_common(std::iter::empty()), 1);
+        assert_eq!(
+            most_common([0, 0, 99].into_iter()),
+            1,
+            "out of range counts clamp"
+        );
+        assert_eq!(most_common([99, 99, 1].into_iter()), MAX_LINES);
     }
 }
