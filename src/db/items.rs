@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::DbConnection;
 use super::schema::{findings, items, legal_bases};
+use super::{DbConnection, sqlite_bulk};
 use crate::domain::{BasisLevel, Disposition, Finding, ItemDraft, Kind, LegalBasis, TiedTo, text};
 
 /// States of an item (DESIGN.md: submitted → under_review → decided → published).
@@ -328,14 +328,35 @@ pub struct FindingRow {
     pub computed_at: NaiveDateTime,
 }
 
-pub fn insert_items(conn: &mut DbConnection, rows: &[NewItem]) -> QueryResult<()> {
+crate::bulk_row!(NewItem => items {
+    round_id, department_id, submission_id, identity_key, kind, name, licence, licence_code,
+    target, cycle_months, cycle_text, annual_report, self_set, proposed, proposed_cycle_months,
+    reason, remarks, tied_to, hours, fee, fee_basis, provider, provider_designated, sheet,
+    row_number, state, withdrawn, created_at, updated_at, open_severities,
+});
+crate::bulk_row!(NewLegalBasis => legal_bases {
+    item_id, position, level, level_inferred, title, title_key, article, issuer, document_id,
+});
+crate::bulk_row!(NewFinding => findings {
+    item_id, code, severity, message_zh, message_en, resolved, computed_at,
+});
+
+/// Inserts items. On SQLite (one prepared statement, `sqlite_bulk`) the answer is their new ids
+/// in order; on PostgreSQL (multi-row INSERTs) it is `None` and the caller looks them up.
+pub fn insert_items(conn: &mut DbConnection, rows: &[NewItem]) -> QueryResult<Option<Vec<i64>>> {
+    if let DbConnection::Sqlite(c) = conn {
+        return sqlite_bulk::with_handle(c, |mut h| h.insert(rows)).map(Some);
+    }
     for chunk in rows.chunks(INSERT_CHUNK / 2) {
         crate::insert_batch!(&mut *conn, items::table, chunk)?;
     }
-    Ok(())
+    Ok(None)
 }
 
 pub fn insert_bases(conn: &mut DbConnection, rows: &[NewLegalBasis]) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        return sqlite_bulk::with_handle(c, |mut h| h.insert(rows)).map(drop);
+    }
     for chunk in rows.chunks(INSERT_CHUNK * 2) {
         crate::insert_batch!(&mut *conn, legal_bases::table, chunk)?;
     }
@@ -343,6 +364,9 @@ pub fn insert_bases(conn: &mut DbConnection, rows: &[NewLegalBasis]) -> QueryRes
 }
 
 pub fn insert_findings(conn: &mut DbConnection, rows: &[NewFinding]) -> QueryResult<()> {
+    if let DbConnection::Sqlite(c) = conn {
+        return sqlite_bulk::with_handle(c, |mut h| h.insert(rows)).map(drop);
+    }
     for chunk in rows.chunks(INSERT_CHUNK * 2) {
         crate::insert_batch!(&mut *conn, findings::table, chunk)?;
     }

@@ -10,6 +10,7 @@ pub mod backend;
 pub mod backup;
 pub mod items;
 pub mod schema;
+pub mod sqlite_bulk;
 pub mod submissions;
 
 // Accounts: users, sessions, tokens, and the scope every department-owned query takes.
@@ -140,6 +141,7 @@ impl ConnectionManager {
     fn establish(url: &DatabaseUrl) -> Result<DbConnection, ConnectionError> {
         match url {
             DatabaseUrl::Sqlite(path) => {
+                sqlite_bulk::register();
                 let mut conn = diesel::SqliteConnection::establish(&path.to_string_lossy())?;
                 conn.batch_execute(SQLITE_PRAGMAS)
                     .map_err(ConnectionError::CouldntSetupConfiguration)?;

@@ -326,17 +326,28 @@ fn store(
                 diesel::delete(findings_t::table.filter(findings_t::item_id.eq_any(chunk)))
                     .execute(conn)?;
             }
-            items::insert_items(conn, &fresh)?;
+            let new_ids = items::insert_items(conn, &fresh)?;
             if !fresh.is_empty() {
-                let ids: HashMap<String, i64> = items_t::table
-                    .filter(items_t::submission_id.eq(submission_id))
-                    .select((items_t::identity_key, items_t::id))
-                    .load::<(String, i64)>(conn)?
-                    .into_iter()
-                    .collect();
+                // The new rows' ids in file order: from the insert itself on SQLite, else by
+                // their keys, which are unique within the submission.
+                let ids: Vec<i64> = match new_ids {
+                    Some(ids) => ids,
+                    None => {
+                        let by_key: HashMap<String, i64> = items_t::table
+                            .filter(items_t::submission_id.eq(submission_id))
+                            .select((items_t::identity_key, items_t::id))
+                            .load::<(String, i64)>(conn)?
+                            .into_iter()
+                            .collect();
+                        fresh
+                            .iter()
+                            .map(|row| by_key.get(&row.identity_key).copied().unwrap_or(0))
+                            .collect()
+                    }
+                };
                 let mut real = vec![0i64; olds.len()];
-                for (row, &n) in fresh.iter().zip(&fresh_at) {
-                    real[n] = ids.get(&row.identity_key).copied().unwrap_or(0);
+                for (&id, &n) in ids.iter().zip(&fresh_at) {
+                    real[n] = id;
                 }
                 let resolve = |id: &mut i64| {
                     if *id < 0 {
