@@ -258,32 +258,28 @@ impl<'r> Binder<'r> {
         unsafe { ffi::sqlite3_bind_null(self.stmt, i) };
     }
 
+    /// Text that lives for 'r, past the step that reads it: bound without a copy.
     fn text(&mut self, v: &'r str) {
-        let i = self.index();
-        // SAFETY: a live statement; the text lives for 'r, past the step that reads it
-        // (SQLITE_STATIC), and every parameter is bound again before the next step.
-        unsafe {
-            ffi::sqlite3_bind_text64(
-                self.stmt,
-                i,
-                v.as_ptr().cast(),
-                v.len() as u64,
-                ffi::SQLITE_STATIC(),
-                ffi::SQLITE_UTF8 as u8,
-            )
-        };
+        // SAFETY (of SQLITE_STATIC): every parameter is bound again before the next step.
+        self.text_as(v, ffi::SQLITE_STATIC());
     }
 
+    /// Text that may change before the step: SQLite copies it.
     fn text_copied(&mut self, v: &str) {
+        self.text_as(v, ffi::SQLITE_TRANSIENT());
+    }
+
+    fn text_as(&mut self, v: &str, destructor: ffi::sqlite3_destructor_type) {
         let i = self.index();
-        // SAFETY: a live statement; SQLite copies the text (SQLITE_TRANSIENT).
+        // SAFETY: a live statement and a valid UTF-8 buffer of the given length; the callers
+        // choose SQLITE_STATIC only for text that outlives the step.
         unsafe {
             ffi::sqlite3_bind_text64(
                 self.stmt,
                 i,
                 v.as_ptr().cast(),
                 v.len() as u64,
-                ffi::SQLITE_TRANSIENT(),
+                destructor,
                 ffi::SQLITE_UTF8 as u8,
             )
         };
