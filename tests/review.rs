@@ -1139,3 +1139,99 @@ fn a_recompute_writes_only_the_items_whose_findings_changed() {
         assert_eq!(finding_ids(&mut conn, other), other_before, "{}", t.backend);
     }
 }
+
+/// An import writes its rows a chunk at a time (2,048 rows): a file of several chunks, then a
+/// newer one that drops, changes, keeps and adds items across the chunks, stores each item with
+/// its own bases and the findings a full recompute gives.
+#[test]
+fn an_import_of_several_chunks_links_every_row_and_finding_to_its_item() {
+    use nianjian::service::findings::{self as fnd, Selection};
+    let numbered = |n: usize| {
+        let cycle = [Some(12), Some(24), None, Some(6)][n % 4];
+        let bases = if n.is_multiple_of(3) {
+            vec![]
+        } else {
+            vec![basis(
+                BasisLevel::LocalRegulation,
+                &format!("山东省第{n}号条例"),
+                Some("第一条"),
+            )]
+        };
+        inspection(&format!("第{n}号年检"), cycle, bases, Disposition::Retain)
+    };
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        let b = t.backend;
+        let check = |conn: &mut DbConnection, step: &str, want: usize| {
+            let all: Vec<(String, i64, bool)> = items::table
+                .select((items::name, items::id, items::withdrawn))
+                .load(conn)
+                .unwrap();
+            let live = all.iter().filter(|(_, _, withdrawn)| !withdrawn).count();
+            assert_eq!(live, want, "{b} {step}");
+            // Each item's basis names the item's own number (a withdrawn item keeps its own).
+            let cited: Vec<(i64, String)> = legal_bases::table
+                .select((legal_bases::item_id, legal_bases::title))
+                .load(conn)
+                .unwrap();
+            let names: std::collections::HashMap<i64, String> =
+                all.into_iter().map(|(name, id, _)| (id, name)).collect();
+            for (item, title) in &cited {
+                let name = names
+                    .get(item)
+                    .unwrap_or_else(|| panic!("{b} {step}: {title}"));
+                let number = name.trim_start_matches('第').trim_end_matches("号年检");
+                assert_eq!(title, &format!("山东省第{number}号条例"), "{b} {step}");
+            }
+            let stored = findings_snapshot(conn);
+            assert_open_severities(conn, &format!("{b} {step}"));
+            fnd::recompute(conn, &Selection::Round(s.round)).unwrap();
+            assert!(!stored.is_empty(), "{b} {step}");
+            assert_eq!(stored, findings_snapshot(conn), "{b} {step}");
+        };
+
+        let v1: Vec<ItemDraft> = (0..5_000).map(numbered).collect();
+        submit(&mut conn, s.round, s.departments[0], b"v1", &v1).unwrap();
+        check(&mut conn, "first file", 5_000);
+
+        // Every seventh dropped, every fifth's cycle changed, 1,500 new ones in between.
+        let mut v2 = Vec::new();
+        for (n, draft) in v1.iter().enumerate() {
+            if n.is_multiple_of(7) {
+                continue;
+            }
+            let mut draft = draft.clone();
+            if n.is_multiple_of(5) {
+                draft.cycle_months = Some(36);
+            }
+            v2.push(draft);
+            if n % 3 == 1 {
+                v2.push(numbered(10_000 + n));
+            }
+        }
+        let want = v2.len();
+        let outcome = submit(&mut conn, s.round, s.departments[0], b"v2", &v2).unwrap();
+        let CommitOutcome::Stored {
+            added,
+            removed,
+            changed,
+            ..
+        } = outcome
+        else {
+            panic!("{b}: stored");
+        };
+        assert_eq!(
+            (added.len(), removed.len()),
+            (want - (5_000 - 715), 715),
+            "{b}"
+        );
+        assert_eq!(
+            changed.len(),
+            (0..5_000_usize)
+                .filter(|n| n.is_multiple_of(5) && !n.is_multiple_of(7))
+                .count()
+        );
+        check(&mut conn, "newer file", want);
+    }
+}

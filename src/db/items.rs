@@ -76,14 +76,26 @@ pub struct Placement<'a> {
     pub row: u32,
 }
 
+/// The kind an item is stored as: its stated kind, an inspection where none was stated.
+pub fn kind_code(draft: &ItemDraft) -> &'static str {
+    draft.kind.unwrap_or(Kind::Inspection).code()
+}
+
 impl NewItem {
-    pub fn from_draft(draft: &ItemDraft, at: Placement<'_>, now: NaiveDateTime) -> NewItem {
+    /// The row of a stated item, with its identity key (`identity_key(name, licence)`)
+    /// already made.
+    pub fn from_draft_keyed(
+        draft: &ItemDraft,
+        identity_key: String,
+        at: Placement<'_>,
+        now: NaiveDateTime,
+    ) -> NewItem {
         NewItem {
             round_id: at.round_id,
             department_id: at.department_id,
             submission_id: at.submission_id,
-            identity_key: identity_key(&draft.name, draft.licence.as_deref()),
-            kind: draft.kind.unwrap_or(Kind::Inspection).code().to_string(),
+            identity_key,
+            kind: kind_code(draft).to_string(),
             name: draft.name.clone(),
             licence: draft.licence.clone(),
             licence_code: draft.licence_code.clone(),
@@ -341,16 +353,31 @@ crate::bulk_row!(NewFinding => findings {
     item_id, code, severity, message_zh, message_en, resolved, computed_at,
 });
 
-/// Inserts items. On SQLite (one prepared statement, `sqlite_bulk`) the answer is their new ids
-/// in order; on PostgreSQL (multi-row INSERTs) it is `None` and the caller looks them up.
-pub fn insert_items(conn: &mut DbConnection, rows: &[NewItem]) -> QueryResult<Option<Vec<i64>>> {
-    if let DbConnection::Sqlite(c) = conn {
-        return sqlite_bulk::with_handle(c, |mut h| h.insert(rows)).map(Some);
+/// Inserts items and answers their new ids, in order. On SQLite through one prepared
+/// statement (`sqlite_bulk`); on PostgreSQL through multi-row INSERTs that return each row's
+/// key and id (the keys are unique within a department's round).
+pub fn insert_items(conn: &mut DbConnection, rows: &[NewItem]) -> QueryResult<Vec<i64>> {
+    match conn {
+        DbConnection::Sqlite(c) => sqlite_bulk::with_handle(c, |mut h| h.insert(rows)),
+        DbConnection::Postgres(c) => {
+            let mut ids = Vec::with_capacity(rows.len());
+            for chunk in rows.chunks(INSERT_CHUNK / 2) {
+                let by_key: std::collections::HashMap<String, i64> =
+                    diesel::insert_into(items::table)
+                        .values(chunk)
+                        .returning((items::identity_key, items::id))
+                        .get_results::<(String, i64)>(c)?
+                        .into_iter()
+                        .collect();
+                ids.extend(
+                    chunk
+                        .iter()
+                        .map(|r| by_key.get(&r.identity_key).copied().unwrap_or(0)),
+                );
+            }
+            Ok(ids)
+        }
     }
-    for chunk in rows.chunks(INSERT_CHUNK / 2) {
-        crate::insert_batch!(&mut *conn, items::table, chunk)?;
-    }
-    Ok(None)
 }
 
 pub fn insert_bases(conn: &mut DbConnection, rows: &[NewLegalBasis]) -> QueryResult<()> {

@@ -182,28 +182,23 @@ fn store(
                 .map(|r| (r.identity_key.clone(), r))
                 .collect();
 
-            // Each stated item as a row, with the earlier statement it restates, if any.
+            // Each stated item's identity and the earlier statement it restates, if any. The
+            // rows themselves are built, written and dropped a chunk at a time below, so the
+            // file's items are never held twice over (the report and a copy as rows).
             let mut seen = HashSet::new();
-            let mut rows: Vec<NewItem> = Vec::with_capacity(input.items.len());
+            let mut keys: Vec<String> = Vec::with_capacity(input.items.len());
             let mut olds: Vec<Option<ItemRow>> = Vec::with_capacity(input.items.len());
             for stated in &input.items {
-                let row = NewItem::from_draft(
-                    stated.draft,
-                    Placement {
-                        round_id: input.round_id,
-                        department_id: input.department_id,
-                        submission_id,
-                        sheet: stated.sheet,
-                        row: stated.row,
-                    },
-                    at,
-                );
-                if !seen.insert(row.identity_key.clone()) {
+                let key = items::identity_key(&stated.draft.name, stated.draft.licence.as_deref());
+                olds.push(by_key.remove(&key));
+                keys.push(key);
+            }
+            for (stated, key) in input.items.iter().zip(&keys) {
+                if !seen.insert(key.as_str()) {
                     return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
                 }
-                olds.push(by_key.remove(&row.identity_key));
-                rows.push(row);
             }
+            drop(seen);
             let prior: Vec<i64> = olds.iter().flatten().map(|o| o.id).collect();
             // Decisions carried over, and the other departments' items (R09), before any write.
             let context = findings::ImportContext::load(
@@ -211,8 +206,11 @@ fn store(
                 input.round_id,
                 input.department_id,
                 &prior,
-                rows.iter()
-                    .map(|r| (r.kind.as_str(), r.identity_key.as_str())),
+                input
+                    .items
+                    .iter()
+                    .zip(&keys)
+                    .map(|(stated, key)| (items::kind_code(stated.draft), key.as_str())),
             )?;
 
             // Bases are linked to the registry's documents as they are stored (R08 reads the link).
@@ -230,122 +228,118 @@ fn store(
             // A file cites the same few titles over and over: each is normalised once.
             let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
 
-            // Each item's bases and findings, in memory; an item not stored yet is named by a
-            // placeholder id, -1 - its position in the file, until it has its own. Its row
-            // carries the bits of its open findings, so it is written once.
-            let placeholder = |n: usize| -1 - n as i64;
-            let mut bases: Vec<NewLegalBasis> = Vec::new();
-            let mut new_findings: Vec<NewFinding> = Vec::with_capacity(rows.len() * 3);
-            let mut added = Vec::new();
-            let mut changed = Vec::new();
-            let mut unchanged = 0usize;
-            for (n, ((stated, row), old)) in
-                input.items.iter().zip(&mut rows).zip(&olds).enumerate()
-            {
-                let item_id = old.as_ref().map_or(placeholder(n), |o| o.id);
-                let mut repealed_bases = Vec::new();
-                for (i, b) in stated.draft.legal_bases.iter().enumerate() {
-                    let (key, document_id) = match title_keys.get(b.title.as_str()) {
-                        Some(known) => known.clone(),
-                        None => {
-                            let key = items::title_key(&b.title);
-                            let id = documents.get(&key).map(|d| d.0);
-                            title_keys.insert(b.title.clone(), (key.clone(), id));
-                            (key, id)
-                        }
-                    };
-                    if let Some((_, true, title)) = documents.get(&key) {
-                        repealed_bases.push(title.clone());
-                    }
-                    bases.push(NewLegalBasis::from_domain_keyed(
-                        item_id,
-                        i,
-                        b,
-                        key,
-                        document_id,
-                    ));
-                }
-                let first = new_findings.len();
-                context.findings(
-                    &findings::StoredItem {
-                        id: item_id,
-                        kind: &row.kind,
-                        identity_key: &row.identity_key,
-                        draft: stated.draft,
-                        repealed_bases,
-                    },
-                    at,
-                    &mut new_findings,
-                );
-                row.open_severities = new_findings[first..]
-                    .iter()
-                    .fold(0, |bits, f| bits | f.open_bit());
-                match old {
-                    None => added.push(stated.draft.name.clone()),
-                    Some(old) => {
-                        let old_draft =
-                            old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
-                        let fields = changed_fields(&old_draft, stated.draft);
-                        if fields.is_empty() && !old.withdrawn {
-                            unchanged += 1;
-                        } else {
-                            changed.push(ChangedItem {
-                                name: stated.draft.name.clone(),
-                                fields,
-                            });
-                        }
-                    }
-                }
-            }
-
-            // Restated items keep their identity, state and decisions and take the new
-            // statement; the others are inserted.
-            let mut fresh: Vec<NewItem> = Vec::new();
-            let mut fresh_at: Vec<usize> = Vec::new();
-            for (n, (row, old)) in rows.into_iter().zip(&olds).enumerate() {
-                match old {
-                    Some(old) => {
-                        let update = NewItem {
-                            state: old.state.clone(),
-                            created_at: old.created_at,
-                            ..row
-                        };
-                        diesel::update(items_t::table.find(old.id))
-                            .set(&update)
-                            .execute(conn)?;
-                    }
-                    None => {
-                        fresh_at.push(n);
-                        fresh.push(row);
-                    }
-                }
-            }
+            // The restated items' old bases and findings go first; theirs are written anew.
             for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
                 diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq_any(chunk)))
                     .execute(conn)?;
                 diesel::delete(findings_t::table.filter(findings_t::item_id.eq_any(chunk)))
                     .execute(conn)?;
             }
-            let new_ids = items::insert_items(conn, &fresh)?;
-            if !fresh.is_empty() {
-                // The new rows' ids in file order: from the insert itself on SQLite, else by
-                // their keys, which are unique within the submission.
-                let ids: Vec<i64> = match new_ids {
-                    Some(ids) => ids,
-                    None => {
-                        let by_key: HashMap<String, i64> = items_t::table
-                            .filter(items_t::submission_id.eq(submission_id))
-                            .select((items_t::identity_key, items_t::id))
-                            .load::<(String, i64)>(conn)?
-                            .into_iter()
-                            .collect();
-                        fresh
-                            .iter()
-                            .map(|row| by_key.get(&row.identity_key).copied().unwrap_or(0))
-                            .collect()
+
+            let mut added = Vec::new();
+            let mut changed = Vec::new();
+            let mut unchanged = 0usize;
+            let stated_items = input.items.iter().zip(keys).zip(olds);
+            let mut stated_items = stated_items.enumerate().peekable();
+            while stated_items.peek().is_some() {
+                // One chunk: its rows, bases and findings in memory, then written. An item not
+                // stored yet is named by a placeholder id, -1 - its position in the chunk,
+                // until it has its own; its row carries the bits of its open findings, so it
+                // is written once.
+                let placeholder = |n: usize| -1 - n as i64;
+                let mut fresh: Vec<NewItem> = Vec::new();
+                let mut fresh_at: Vec<usize> = Vec::new();
+                let mut bases: Vec<NewLegalBasis> = Vec::new();
+                let mut new_findings: Vec<NewFinding> = Vec::new();
+                let mut in_chunk = 0;
+                for (_, ((stated, key), old)) in stated_items.by_ref().take(ROWS_PER_CHUNK) {
+                    let n = in_chunk;
+                    in_chunk += 1;
+                    let mut row = NewItem::from_draft_keyed(
+                        stated.draft,
+                        key,
+                        Placement {
+                            round_id: input.round_id,
+                            department_id: input.department_id,
+                            submission_id,
+                            sheet: stated.sheet,
+                            row: stated.row,
+                        },
+                        at,
+                    );
+                    let item_id = old.as_ref().map_or(placeholder(n), |o| o.id);
+                    let mut repealed_bases = Vec::new();
+                    for (i, b) in stated.draft.legal_bases.iter().enumerate() {
+                        let (key, document_id) = match title_keys.get(b.title.as_str()) {
+                            Some(known) => known.clone(),
+                            None => {
+                                let key = items::title_key(&b.title);
+                                let id = documents.get(&key).map(|d| d.0);
+                                title_keys.insert(b.title.clone(), (key.clone(), id));
+                                (key, id)
+                            }
+                        };
+                        if let Some((_, true, title)) = documents.get(&key) {
+                            repealed_bases.push(title.clone());
+                        }
+                        bases.push(NewLegalBasis::from_domain_keyed(
+                            item_id,
+                            i,
+                            b,
+                            key,
+                            document_id,
+                        ));
                     }
-                };
-                let mut real = vec![0i64; olds.len()];
+                    let first = new_findings.len();
+                    context.findings(
+                        &findings::StoredItem {
+                            id: item_id,
+                            kind: &row.kind,
+                            identity_key: &row.identity_key,
+                            draft: stated.draft,
+                            repealed_bases,
+                        },
+                        at,
+                        &mut new_findings,
+                    );
+                    row.open_severities = new_findings[first..]
+                        .iter()
+                        .fold(0, |bits, f| bits | f.open_bit());
+                    match old {
+                        None => {
+                            added.push(stated.draft.name.clone());
+                            fresh_at.push(n);
+                            fresh.push(row);
+                        }
+                        Some(old) => {
+                            let old_draft =
+                                old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
+                            let fields = changed_fields(&old_draft, stated.draft);
+                            if fields.is_empty() && !old.withdrawn {
+                                unchanged += 1;
+                            } else {
+                                changed.push(ChangedItem {
+                                    name: stated.draft.name.clone(),
+                                    fields,
+                                });
+                            }
+                            // A restated item keeps its identity, state and decisions and
+                            // takes the new statement.
+                            let update = NewItem {
+                                state: old.state,
+                                created_at: old.created_at,
+                                ..row
+                            };
+                            diesel::update(items_t::table.find(old.id))
+                                .set(&update)
+                                .execute(conn)?;
+                        }
+                    }
+                }
+
+                let ids = items::insert_items(conn, &fresh)?;
+                drop(fresh);
+                let mut real = vec![0i64; in_chunk];
                 for (&id, &n) in ids.iter().zip(&fresh_at) {
                     real[n] = id;
                 }
@@ -358,10 +352,9 @@ fn store(
                 new_findings
                     .iter_mut()
                     .for_each(|f| resolve(&mut f.item_id));
+                items::insert_bases(conn, &bases)?;
+                items::insert_findings(conn, &new_findings)?;
             }
-            drop(fresh);
-            items::insert_bases(conn, &bases)?;
-            items::insert_findings(conn, &new_findings)?;
 
             // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
             let mut removed = Vec::new();
@@ -435,6 +428,10 @@ fn outcome_count(outcome: &CommitOutcome, which: usize) -> usize {
         } => [added.len(), removed.len(), changed.len()][which],
     }
 }
+
+/// Items built, written and dropped at a time by an import: big enough that the statements
+/// stay few, small enough that a 100,000-row file is never held twice over.
+const ROWS_PER_CHUNK: usize = 2_048;
 
 /// Stores a read workbook: its items, and its report without them (they live in the items
 /// table, so the stored report stays small whatever the file's size).
