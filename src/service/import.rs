@@ -239,8 +239,7 @@ fn store(
             let mut added = Vec::new();
             let mut changed = Vec::new();
             let mut unchanged = 0usize;
-            let stated_items = input.items.iter().zip(keys).zip(olds);
-            let mut stated_items = stated_items.enumerate().peekable();
+            let mut stated_items = input.items.iter().zip(keys).zip(olds).peekable();
             while stated_items.peek().is_some() {
                 // One chunk: its rows, bases and findings in memory, then written. An item not
                 // stored yet is named by a placeholder id, -1 - its position in the chunk,
@@ -252,7 +251,7 @@ fn store(
                 let mut bases: Vec<NewLegalBasis> = Vec::new();
                 let mut new_findings: Vec<NewFinding> = Vec::new();
                 let mut in_chunk = 0;
-                for (_, ((stated, key), old)) in stated_items.by_ref().take(ROWS_PER_CHUNK) {
+                for ((stated, key), old) in stated_items.by_ref().take(ROWS_PER_CHUNK) {
                     let n = in_chunk;
                     in_chunk += 1;
                     let mut row = NewItem::from_draft_keyed(
