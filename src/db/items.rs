@@ -369,11 +369,15 @@ pub fn insert_items(conn: &mut DbConnection, rows: &[NewItem]) -> QueryResult<Ve
                         .get_results::<(String, i64)>(c)?
                         .into_iter()
                         .collect();
-                ids.extend(
-                    chunk
-                        .iter()
-                        .map(|r| by_key.get(&r.identity_key).copied().unwrap_or(0)),
-                );
+                for row in chunk {
+                    // Every inserted row comes back; a key missing would be a bug, not a 0.
+                    ids.push(
+                        by_key
+                            .get(&row.identity_key)
+                            .copied()
+                            .ok_or(diesel::result::Error::NotFound)?,
+                    );
+                }
             }
             Ok(ids)
         }

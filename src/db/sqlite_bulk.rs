@@ -1,4 +1,4 @@
-//! Bulk inserts on SQLite through one prepared statement per table, stepped once per row.
+//! Bulk inserts on SQLite through prepared statements of 64 rows, prepared once per call.
 //!
 //! diesel 2.3 builds a multi-row `INSERT … VALUES (…), (…)` for every chunk of rows, SQLite
 //! parses each one anew, and diesel's bind collector copies every value on the way: profiled on

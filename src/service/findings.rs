@@ -333,8 +333,8 @@ impl ImportContext {
     }
 
     /// After the file's items are stored: R09 of the other departments' live items that share
-    /// a duplicate key with the file or with an item the import withdrew (`withdrawn`), see [`refresh_duplicates`]. Returns how
-    /// many of their findings it wrote.
+    /// a duplicate key with the file or with an item the import withdrew (`withdrawn`), see
+    /// [`refresh_duplicates`]. Returns how many of their findings it wrote.
     pub fn refresh_others(
         &self,
         conn: &mut DbConnection,
@@ -389,10 +389,10 @@ fn add_department(entry: &mut Vec<(i64, String)>, department_id: i64, name: &str
 }
 
 /// R09 of the other departments' items `sharing` (indices into `others`) after an import of
-/// `department_id` (`file_keys`: the duplicate keys of its items) changed who lists their keys. R09 is the only finding an import can change
-/// for another department's item: its statement, bases and decisions are not touched, and the
-/// departments listing its keys are the only part of its rules' context that is. So only their
-/// R09 rows are compared and written — a message rewritten in place (one UPDATE per distinct
+/// `department_id` (`file_keys`: the duplicate keys of its items) changed who lists their
+/// keys. R09 is the only finding an import can change for another department's item: its
+/// statement, bases and decisions are not touched, and the departments listing its keys are
+/// the only part of its rules' context that is. So only their R09 rows are compared and written — a message rewritten in place (one UPDATE per distinct
 /// message), a finding added or removed where the item starts or stops being listed elsewhere
 /// — instead of recomputing and rewriting every finding of every item that shares a licence
 /// with the file, which made each import into a province-size round slower than the last.
