@@ -121,10 +121,21 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         match &committed {
             // Streamed straight out: a 100,000-row report is never held twice in memory.
             None => serde_json::to_writer(&mut out, &report)?,
+            // The report's fields and then `submission`, streamed the same way.
             Some(c) => {
-                let mut value = serde_json::to_value(&report)?;
-                value["submission"] = serde_json::to_value(c)?;
-                serde_json::to_writer(&mut out, &value)?;
+                #[derive(serde::Serialize)]
+                struct Committed<'a> {
+                    #[serde(flatten)]
+                    report: &'a ImportReport,
+                    submission: &'a CommitOutcome,
+                }
+                serde_json::to_writer(
+                    &mut out,
+                    &Committed {
+                        report: &report,
+                        submission: c,
+                    },
+                )?
             }
         }
         writeln!(out)?;

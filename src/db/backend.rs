@@ -37,13 +37,15 @@ pub fn lock_round_imports(conn: &mut DbConnection, round_id: i64) -> QueryResult
 
 /// SQLite's page cache per pooled connection while reading (the pragma at connect), in KiB.
 pub const SQLITE_READ_CACHE_KIB: i64 = 16 * 1024;
-/// SQLite's page cache while a big write runs: a 100,000-row import's transaction then stays in
-/// memory instead of spilling dirty pages to the WAL one by one before it commits.
-pub const SQLITE_WRITE_CACHE_KIB: i64 = 64 * 1024;
+/// SQLite's page cache while a big write runs. A 100,000-row import writes some 120 MB of pages,
+/// more than any cache the import's memory target allows, so dirty pages spill to the WAL before
+/// the commit whatever the size; 32, 48 and 64 MiB stored it equally fast (BENCHMARKS.md,
+/// "Import"), and 32 MiB keeps the import's peak under 250 MiB.
+pub const SQLITE_WRITE_CACHE_KIB: i64 = 32 * 1024;
 
 /// Runs `f` with the large page cache on SQLite (nothing to do on PostgreSQL), and puts the
 /// connection's cache back afterwards whatever `f` returned: a pooled connection must not keep
-/// 64 MiB of pages for every later read.
+/// 32 MiB of pages for every later read.
 pub fn with_write_cache<T, E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,

@@ -119,10 +119,15 @@ impl Sandbox {
             let _ = stdin.write_all(&payload);
         });
         let mut stdout = child.stdout.take().ok_or_else(|| internal("no stdout"))?;
+        // The answer is parsed as it arrives: a 100,000-row report is some 90 MB of JSON, and
+        // holding it whole beside the parsed report would add that much to the import's peak.
         let reader = std::thread::spawn(move || {
-            let mut out = Vec::new();
-            let _ = stdout.read_to_end(&mut out);
-            out
+            let answer = serde_json::from_reader::<_, ParseAnswer>(
+                std::io::BufReader::with_capacity(1 << 16, &mut stdout),
+            );
+            // Whatever follows a bad answer is drained, so the child never blocks on a full pipe.
+            let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+            answer
         });
         let stderr = child.stderr.take().ok_or_else(|| internal("no stderr"))?;
         let err_reader = std::thread::spawn(move || {
@@ -144,7 +149,9 @@ impl Sandbox {
             }
         };
         let _ = writer.join();
-        let out = reader.join().unwrap_or_default();
+        let answer = reader
+            .join()
+            .unwrap_or_else(|_| Err(serde::de::Error::custom("the reading thread panicked")));
         let err = err_reader.join().unwrap_or_default();
 
         let killed = || {
@@ -160,7 +167,7 @@ impl Sandbox {
             tracing::warn!(file = file_name, ?status, stderr = %String::from_utf8_lossy(&err), "parse child died");
             return Err(killed());
         }
-        match serde_json::from_slice::<ParseAnswer>(&out) {
+        match answer {
             Ok(ParseAnswer::Report(report)) => Ok(report),
             Ok(ParseAnswer::Refused(e)) => Err(e),
             Err(e) => {
