@@ -520,14 +520,18 @@ fn xlsx_layout_title_merged_header_frozen_a4_landscape_repeated() {
     let styles = zip_entry(&bytes, "xl/styles.xml");
     assert!(styles.contains(r#"<left style="thin">"#), "thin borders");
     assert!(styles.contains(r#"wrapText="1""#), "wrapped text");
-    // Text takes the workbook's default format, wrapped and top-aligned, with no style of its
-    // own; centred columns take their column's format ...
+    // Every data cell takes the workbook's default format, wrapped and top-aligned, with no
+    // style of its own and no column style ...
     assert!(
-        styles.contains(r#"<cellXfs count="6"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"><alignment vertical="top" wrapText="1"/></xf>"#),
+        styles.contains(r#"<cellXfs count="5"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"><alignment vertical="top" wrapText="1"/></xf>"#),
         "{styles}"
     );
-    assert!(sheet1.contains(r#"<col min="1" max="1" width="6.7109375" style="1""#));
-    assert!(sheet1.contains(r#"<c r="A3" s="1">"#), "serial centred");
+    assert!(sheet1.contains(r#"<col min="1" max="1" width="6.7109375" customWidth="1"/>"#));
+    assert!(
+        sheet1.contains(r#"<c r="A3"><v>1</v></c>"#),
+        "serial unstyled"
+    );
+    assert!(!sheet1.contains(r#"<c r="G3" s="#), "cycle unstyled");
     assert!(
         sheet1.contains(r#"<c r="B3" t="inlineStr">"#),
         "name in the default format"

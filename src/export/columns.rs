@@ -8,12 +8,6 @@ use std::fmt::Write as _;
 use crate::domain::publication::{List, PublishedItem};
 use crate::domain::{Disposition, Kind, Lang, LegalBasis};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Align {
-    Left,
-    Center,
-}
-
 /// One cell of a published item, not yet rendered.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Value<'a> {
@@ -215,7 +209,6 @@ pub(crate) struct Column {
     pub en: &'static str,
     /// The widest the column may grow (Excel width units) before text wraps.
     pub max_width: f64,
-    pub align: Align,
     pub value: for<'a> fn(&'a PublishedItem, Lang) -> Value<'a>,
 }
 
@@ -317,40 +310,27 @@ fn list(i: &PublishedItem, lang: Lang) -> Value<'_> {
 }
 
 macro_rules! col {
-    ($zh:literal, $en:literal, $max:literal, $align:ident, $value:ident) => {
+    ($zh:literal, $en:literal, $max:literal, $value:ident) => {
         Column {
             zh: $zh,
             en: $en,
             max_width: $max,
-            align: Align::$align,
             value: $value,
         }
     };
 }
 
-const SERIAL: Column = col!("序号", "No.", 6.0, Center, serial);
-const KIND: Column = col!("事项类型", "Type", 10.0, Center, kind);
-const NAME: Column = col!("事项名称", "Name", 32.0, Left, name);
-const DEPARTMENT: Column = col!("实施部门", "Department", 20.0, Left, department);
-const LICENCE: Column = col!("涉及证照", "Licence or certificate", 22.0, Left, licence);
-const INSPECTED: Column = col!("检验对象", "Inspected party", 18.0, Left, target);
-const BASES: Column = col!("设定依据", "Legal basis", 40.0, Left, bases);
-const CYCLE_BEFORE: Column = col!(
-    "检验周期（原）",
-    "Cycle (before)",
-    12.0,
-    Center,
-    cycle_before
-);
-const CYCLE_AFTER: Column = col!(
-    "检验周期（调整后）",
-    "Cycle (after)",
-    12.0,
-    Center,
-    cycle_after
-);
-const OUTCOME: Column = col!("处理结果", "Outcome", 12.0, Center, disposition);
-const NOTES: Column = col!("说明", "Notes", 40.0, Left, rationale);
+const SERIAL: Column = col!("序号", "No.", 6.0, serial);
+const KIND: Column = col!("事项类型", "Type", 10.0, kind);
+const NAME: Column = col!("事项名称", "Name", 32.0, name);
+const DEPARTMENT: Column = col!("实施部门", "Department", 20.0, department);
+const LICENCE: Column = col!("涉及证照", "Licence or certificate", 22.0, licence);
+const INSPECTED: Column = col!("检验对象", "Inspected party", 18.0, target);
+const BASES: Column = col!("设定依据", "Legal basis", 40.0, bases);
+const CYCLE_BEFORE: Column = col!("检验周期（原）", "Cycle (before)", 12.0, cycle_before);
+const CYCLE_AFTER: Column = col!("检验周期（调整后）", "Cycle (after)", 12.0, cycle_after);
+const OUTCOME: Column = col!("处理结果", "Outcome", 12.0, disposition);
+const NOTES: Column = col!("说明", "Notes", 40.0, rationale);
 
 /// Retained inspections (the list the plan requires published).
 const RETAINED: &[Column] = &[
@@ -386,7 +366,7 @@ const CANCELLED: &[Column] = &[
     NAME,
     DEPARTMENT,
     LICENCE,
-    col!("对象", "Inspected party or trainees", 18.0, Left, target),
+    col!("对象", "Inspected party or trainees", 18.0, target),
     BASES,
     CYCLE_BEFORE,
     OUTCOME,
@@ -395,36 +375,36 @@ const CANCELLED: &[Column] = &[
 
 const TRAININGS: &[Column] = &[
     SERIAL,
-    col!("培训名称", "Training", 32.0, Left, name),
+    col!("培训名称", "Training", 32.0, name),
     DEPARTMENT,
-    col!("挂钩环节", "Tied to", 12.0, Center, tied_to),
-    col!("培训对象", "Trainees", 18.0, Left, target),
+    col!("挂钩环节", "Tied to", 12.0, tied_to),
+    col!("培训对象", "Trainees", 18.0, target),
     BASES,
-    col!("学时", "Hours", 8.0, Center, hours),
-    col!("收费标准", "Fee", 16.0, Left, fee),
-    col!("收费依据", "Fee basis", 24.0, Left, fee_basis),
-    col!("培训机构", "Provider", 20.0, Left, provider),
+    col!("学时", "Hours", 8.0, hours),
+    col!("收费标准", "Fee", 16.0, fee),
+    col!("收费依据", "Fee basis", 24.0, fee_basis),
+    col!("培训机构", "Provider", 20.0, provider),
     OUTCOME,
     NOTES,
 ];
 
 /// All lists in one file (csv without a list): the list first, then every field once.
 pub(crate) const COMBINED: &[Column] = &[
-    col!("清单", "List", 20.0, Left, list),
+    col!("清单", "List", 20.0, list),
     SERIAL,
     KIND,
     NAME,
     DEPARTMENT,
     LICENCE,
-    col!("对象", "Inspected party or trainees", 18.0, Left, target),
+    col!("对象", "Inspected party or trainees", 18.0, target),
     BASES,
     CYCLE_BEFORE,
     CYCLE_AFTER,
-    col!("挂钩环节", "Tied to", 12.0, Center, tied_to),
-    col!("学时", "Hours", 8.0, Center, hours),
-    col!("收费标准", "Fee", 16.0, Left, fee),
-    col!("收费依据", "Fee basis", 24.0, Left, fee_basis),
-    col!("培训机构", "Provider", 20.0, Left, provider),
+    col!("挂钩环节", "Tied to", 12.0, tied_to),
+    col!("学时", "Hours", 8.0, hours),
+    col!("收费标准", "Fee", 16.0, fee),
+    col!("收费依据", "Fee basis", 24.0, fee_basis),
+    col!("培训机构", "Provider", 20.0, provider),
     OUTCOME,
     NOTES,
 ];

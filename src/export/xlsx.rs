@@ -6,11 +6,14 @@
 //! size costs one row of memory (plus a temp file) and little more than rust_xlsxwriter itself
 //! needs to write the same cells bare (BENCHMARKS.md "Export"). What that took:
 //!
-//! - data cells are written without a format. Text takes the workbook's default format
-//!   (wrapped, top-aligned), so its XML is exactly what a bare write gives; centred columns take
-//!   their column's format. rust_xlsxwriter looks a per-cell `Format` up by hashing the whole
-//!   struct, which cost a fifth of the export, and a style on every cell made the sheets a
-//!   third slower to compress.
+//! - data cells are written without a format: they take the workbook's default format
+//!   (wrapped, top-aligned), so their XML is exactly what a bare write gives. rust_xlsxwriter
+//!   looks a per-cell `Format` up by hashing the whole struct, which cost a fifth of the export,
+//!   and a style on every cell made the sheets a third slower to compress. The same held for
+//!   centred columns through a column format: 序号, cycles and outcome centred cost a tenth of
+//!   the export (685 → 619 ms CPU for 100,000 items, BENCHMARKS.md), so the data rows are all
+//!   in the default format; numbers stand right-aligned, as Excel shows them, and only the title
+//!   and header rows are centred.
 //! - the thin borders of the data are one conditional format (`TRUE`) over the data range, not
 //!   part of the column format, which would draw them down to row 1,048,576. Excel, WPS and
 //!   LibreOffice show and print them; the title and header rows have real borders.
@@ -24,7 +27,7 @@ use rust_xlsxwriter::{
     Workbook, Worksheet,
 };
 
-use super::columns::{self, Align, Column, Value};
+use super::columns::{self, Column, Value};
 use super::{ExportError, date_text, edition_text, local_date};
 use crate::domain::Lang;
 use crate::domain::publication::{List, Publication, PublishedItem};
@@ -126,12 +129,10 @@ pub(crate) fn header_format() -> Format {
 pub(crate) struct Formats {
     pub(crate) title: Format,
     pub(crate) header: Format,
-    /// The workbook's default format, which the text of the lists takes: wrapped,
+    /// The workbook's default format, which every data cell of the lists takes: wrapped,
     /// top-aligned. No borders: those come from [`Formats::borders`] over the data range
     /// only, so the empty rows below a list stay clean.
     pub(crate) default: Format,
-    /// Centred data columns (序号, cycles, outcome).
-    center: Format,
     pub(crate) borders: ConditionalFormatFormula,
     note_key: Format,
     note_value: Format,
@@ -144,8 +145,7 @@ impl Formats {
         Formats {
             title: title_format(),
             header: header_format(),
-            default: cell.clone(),
-            center: cell.set_align(FormatAlign::Center),
+            default: cell,
             borders: ConditionalFormatFormula::new()
                 .set_rule("TRUE")
                 .set_format(Format::new().set_border(FormatBorder::Thin)),
@@ -158,15 +158,6 @@ impl Formats {
                 .set_border(FormatBorder::Thin)
                 .set_align(FormatAlign::Top)
                 .set_text_wrap(),
-        }
-    }
-
-    /// The column format of a data column; `None` where the workbook's default (wrapped,
-    /// top-aligned) is the format, so those cells are written with no style at all.
-    fn data(&self, align: Align) -> Option<&Format> {
-        match align {
-            Align::Left => None,
-            Align::Center => Some(&self.center),
         }
     }
 }
@@ -270,13 +261,10 @@ fn write_list(
 
     sheet.set_name(sheet_name(list, lang))?;
     let widths = widths(cols, &items, lang);
-    for (c, (col, width)) in cols.iter().zip(&widths).enumerate() {
-        // The data cells are written without a format and take the workbook's or their
-        // column's (see the module notes).
-        sheet.set_column_width(c as u16, *width)?;
-        if let Some(format) = formats.data(col.align) {
-            sheet.set_column_format(c as u16, format)?;
-        }
+    // The data cells are written without a format and take the workbook's (see the module
+    // notes).
+    for (c, width) in (0_u16..).zip(&widths) {
+        sheet.set_column_width(c, *width)?;
     }
     print_setup(sheet, lang);
     sheet.set_repeat_rows(1, 1)?;
