@@ -3,7 +3,9 @@ of its own, and prints the medians, the ratios and whether the targets of issue 
 
 Each run's time is the one the tool measured in its own process with its input already loaded
 (benches/compare.rs, scripts/compare-python.py), except the command line's, which is the wall
-time of the whole `nianjian import --dry-run --json` process (start, read, parse child, JSON).
+time of the whole `nianjian import --dry-run` process (start, read in the parse child, the
+summary and findings printed), and the same with `--json` (the whole contract report, some
+90 MB for 100,000 rows, printed — shown, not judged: pandas prints nothing).
 Both wall and CPU time are kept: the targets are judged on wall time, and the CPU-time ratios
 beside them show how much a busy machine moved the figures.
 Peak RSS is GNU time's %M (/usr/bin/time: a small process forks the tool, so its figure is the
@@ -40,7 +42,10 @@ def tools(args):
          [bench, "calamine_range", d], False),
         ("read_workbook", IMPORT, "nianjian read_workbook (the dry run in process)",
          [bench, "read_workbook", d], False),
-        ("nianjian_cli", IMPORT, "nianjian import --dry-run --json (whole process, parse child)",
+        ("nianjian_cli", IMPORT, "nianjian import --dry-run (whole process, parse child)",
+         [args.cli, "import", wb, "--dry-run"], True),
+        ("nianjian_cli_json", IMPORT,
+         "nianjian import --dry-run --json (whole process, the 90 MB report printed)",
          [args.cli, "import", wb, "--dry-run", "--json"], True),
         ("pandas_calamine", IMPORT, "pandas.read_excel, engine=calamine",
          py + ["pandas_calamine", d], False),
@@ -181,7 +186,9 @@ def main():
 
     # (comparison, ours, theirs, limit, "at most": ours/theirs ≤ limit, else theirs/ours ≥ limit)
     comparisons = []
-    for key, what in (("read_workbook", "read_workbook"), ("nianjian_cli", "the command line")):
+    for key, what in (("read_workbook", "read_workbook"),
+                      ("nianjian_cli", "the command line"),
+                      ("nianjian_cli_json", "the command line with --json (not judged)")):
         comparisons += [
             (f"import: {what} against calamine streaming", key, "calamine_stream", 1.5, True),
             (f"import: {what} against pandas + openpyxl", key, "pandas_openpyxl", 12, False),
@@ -211,8 +218,11 @@ def main():
         _, cpu_text = measure(cpu, ours, theirs, at_most)
         ok = x <= limit if at_most else x >= limit
         target = f"≤ {limit}×" if at_most else f"≥ {limit}× faster"
-        checks.append((name, text, target, ok, cpu_text))
-        print(f"| {name} | {text} | {target} | {'met' if ok else '**missed**'} | {cpu_text} |")
+        judged = "not judged" not in name
+        verdict = ("met" if ok else "**missed**") if judged else ("(met)" if ok else "(missed)")
+        if judged:
+            checks.append((name, text, target, ok, cpu_text))
+        print(f"| {name} | {text} | {target} | {verdict} | {cpu_text} |")
 
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:

@@ -97,6 +97,65 @@ fn a_clean_workbook_reads_with_exit_0_and_the_contract_shape() {
     );
 }
 
+/// A dry run without `--json` has its report from the parse child without the items (it prints
+/// only the summary and the findings): the same counts, the same errors, the same annotated
+/// workbook as the run that carries every item.
+#[test]
+fn a_dry_run_printing_the_summary_says_what_the_json_report_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = fixture("openpyxl_errors.xlsx");
+    let (full_marked, summary_marked) = (dir.path().join("a.xlsx"), dir.path().join("b.xlsx"));
+    let full = run(
+        dir.path(),
+        &[
+            "import",
+            "--dry-run",
+            "--json",
+            "--annotate",
+            full_marked.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    let human = run(
+        dir.path(),
+        &[
+            "import",
+            "--dry-run",
+            "--annotate",
+            summary_marked.to_str().unwrap(),
+            file.to_str().unwrap(),
+        ],
+        &[],
+    );
+    assert_eq!(human.status.code(), Some(1), "errors: exit 1 either way");
+    assert_eq!(full.status.code(), human.status.code());
+    let r = json(&full);
+    let s = &r["summary"];
+    assert!(s["items"].as_u64().unwrap() > 0);
+    let text = String::from_utf8_lossy(&human.stdout);
+    let counts = format!(
+        "共 {} 项（年检 {}，指定培训 {}），错误 {} 处，警告 {} 条",
+        s["items"], s["inspections"], s["trainings"], s["errors"], s["warnings"]
+    );
+    assert!(text.contains(&counts), "{counts} not in:\n{text}");
+    let errors = r["errors"].as_array().unwrap();
+    assert_eq!(text.matches("  ✗ ").count(), errors.len(), "{text}");
+    for e in errors {
+        let cell = format!(
+            "{}!{}",
+            e["sheet"].as_str().unwrap(),
+            e["cell"].as_str().unwrap_or("-")
+        );
+        assert!(text.contains(&cell), "{cell} not in:\n{text}");
+    }
+    assert_eq!(
+        std::fs::read(&full_marked).unwrap(),
+        std::fs::read(&summary_marked).unwrap(),
+        "the same annotated workbook"
+    );
+}
+
 #[test]
 fn row_errors_exit_1_with_cells_and_the_annotated_workbook_marks_them() {
     let dir = tempfile::tempdir().unwrap();

@@ -63,7 +63,13 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
 
     let sandbox = Sandbox::current(settings.import_memory_mib, settings.import_timeout_secs)?;
-    let report = match sandbox.parse(&file_name, &bytes, args.lang, &limits) {
+    // A dry run that prints only the summary and the findings needs no items from the child.
+    let parsed = if args.dry_run && !args.json {
+        sandbox.parse_without_items(&file_name, &bytes, args.lang, &limits)
+    } else {
+        sandbox.parse(&file_name, &bytes, args.lang, &limits)
+    };
+    let report = match parsed {
         Ok(report) => report,
         Err(e) => {
             eprintln!("{}", e.message(args.lang));
