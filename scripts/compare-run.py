@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import statistics
 import subprocess
 import sys
@@ -85,12 +86,20 @@ def run_once(command, wall_timed, directory):
     else:
         rss = usage.ru_maxrss / 1024.0  # KiB on Linux
     if wall_timed:
-        # The command line's report, its items counted in another process: parsed here, its
-        # 90 MB of JSON would swell the driver, and with it what wait4 reports.
-        count = int(subprocess.check_output([
-            sys.executable, "-c",
-            "import json, sys; print(len(json.load(open(sys.argv[1], encoding='utf-8'))['items']))",
-            out_path]))
+        if "--json" in command:
+            # The command line's report, its items counted in another process: parsed here,
+            # its 90 MB of JSON would swell the driver, and with it what wait4 reports.
+            count = int(subprocess.check_output([
+                sys.executable, "-c",
+                "import json, sys; print(len(json.load(open(sys.argv[1], encoding='utf-8'))['items']))",
+                out_path]))
+        else:
+            # The printed summary: 共 N 项（年检 …）.
+            with open(out_path, encoding="utf-8") as f:
+                found = re.search(r"共 (\d+) 项", f.read())
+            if not found:
+                sys.exit(f"{' '.join(command)}: no summary line in its output")
+            count = int(found.group(1))
         return wall, usage.ru_utime + usage.ru_stime, count, rss, wall
     with open(out_path, encoding="utf-8") as f:
         line = f.read().strip().splitlines()[-1]
