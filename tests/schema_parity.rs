@@ -376,6 +376,48 @@ fn enumeration_checks_allow_exactly_the_domain_codes() {
     assert_eq!(s.checks["findings_code_check"].0, rules);
 }
 
+/// On SQLite every enumeration CHECK is a chain of equalities: SQLite checks a constant
+/// `IN (…)` list through a temporary index built anew for each row, which cost a sixth of a
+/// 100,000-row import (migration 2026-11-27-000900). The chains still refuse what they must.
+#[test]
+fn sqlite_enumeration_checks_are_equalities_and_still_refuse_other_codes() {
+    let t = TestDb::sqlite();
+    let mut conn = t.db.conn().unwrap();
+    let tables: Vec<Sql> = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'table' AND sql IS NOT NULL",
+    )
+    .load(&mut conn)
+    .unwrap();
+    let mut enumerations = 0;
+    for table in &tables {
+        for (name, def) in named_checks(&table.sql) {
+            assert!(
+                !def.to_uppercase().contains(" IN ("),
+                "{}.{name} checks an IN list: {def}",
+                table.name
+            );
+            enumerations += usize::from(def.contains(" OR "));
+        }
+    }
+    assert!(enumerations >= 18, "{enumerations} enumeration CHECKs");
+    let refused = diesel::sql_query(
+        "INSERT INTO regions (code, name, level, created_at) \
+         VALUES ('370000', '山东省', 'nation', '2026-11-27 00:00:00')",
+    )
+    .execute(&mut conn)
+    .expect_err("a level outside the enumeration");
+    assert!(
+        refused.to_string().contains("regions_level_check"),
+        "{refused}"
+    );
+    diesel::sql_query(
+        "INSERT INTO regions (code, name, level, created_at) \
+         VALUES ('370000', '山东省', 'province', '2026-11-27 00:00:00')",
+    )
+    .execute(&mut conn)
+    .expect("a level of the enumeration");
+}
+
 #[test]
 fn both_migration_sets_give_the_same_schema() {
     let sqlite = TestDb::sqlite();
