@@ -64,12 +64,8 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
     let sandbox = Sandbox::current(settings.import_memory_mib, settings.import_timeout_secs)?;
     // A dry run that prints only the summary and the findings needs no items from the child.
-    let parsed = if args.dry_run && !args.json {
-        sandbox.parse_without_items(&file_name, &bytes, args.lang, &limits)
-    } else {
-        sandbox.parse(&file_name, &bytes, args.lang, &limits)
-    };
-    let report = match parsed {
+    let with_items = !(args.dry_run && !args.json);
+    let report = match sandbox.parse_report(&file_name, &bytes, args.lang, &limits, with_items) {
         Ok(report) => report,
         Err(e) => {
             eprintln!("{}", e.message(args.lang));

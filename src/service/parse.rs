@@ -78,22 +78,13 @@ impl Sandbox {
         lang: Lang,
         limits: &Limits,
     ) -> Result<ImportReport, FileError> {
-        self.run(file_name, bytes, lang, limits, true)
+        self.parse_report(file_name, bytes, lang, limits, true)
     }
 
-    /// [`parse`](Self::parse) with the report's `items` left empty: all its other parts (the
-    /// summary counting the items, the sheets, notices and findings) as `parse` gives them.
-    pub fn parse_without_items(
-        &self,
-        file_name: &str,
-        bytes: &[u8],
-        lang: Lang,
-        limits: &Limits,
-    ) -> Result<ImportReport, FileError> {
-        self.run(file_name, bytes, lang, limits, false)
-    }
-
-    fn run(
+    /// [`parse`](Self::parse), or with `with_items: false` the report's `items` left empty: all
+    /// its other parts (the summary counting the items, the sheets, notices and findings) as
+    /// `parse` gives them.
+    pub fn parse_report(
         &self,
         file_name: &str,
         bytes: &[u8],
