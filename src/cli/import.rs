@@ -64,7 +64,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
 
     let sandbox = Sandbox::current(settings.import_memory_mib, settings.import_timeout_secs)?;
     // A dry run that prints only the summary and the findings needs no items from the child.
-    let with_items = !(args.dry_run && !args.json);
+    let with_items = args.json || !args.dry_run;
     let report = match sandbox.parse_report(&file_name, &bytes, args.lang, &limits, with_items) {
         Ok(report) => report,
         Err(e) => {

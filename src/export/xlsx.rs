@@ -11,7 +11,7 @@
 //!   looks a per-cell `Format` up by hashing the whole struct, which cost a fifth of the export,
 //!   and a style on every cell made the sheets a third slower to compress. The same held for
 //!   centred columns through a column format: 序号, cycles and outcome centred cost a tenth of
-//!   the export (685 → 619 ms CPU for 100,000 items, BENCHMARKS.md), so the data rows are all
+//!   the export (685 → 631 ms CPU for 100,000 items, BENCHMARKS.md), so the data rows are all
 //!   in the default format; numbers stand right-aligned, as Excel shows them, and only the title
 //!   and header rows are centred.
 //! - the thin borders of the data are one conditional format (`TRUE`) over the data range, not

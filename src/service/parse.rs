@@ -21,12 +21,7 @@ pub struct ParseRequest {
     /// `false`: the answer leaves the items out (the summary still counts them) — for a dry
     /// run that prints only the summary and the findings, which need not ship and parse some
     /// 90 MB of JSON for 100,000 rows.
-    #[serde(default = "yes")]
     pub with_items: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// What the child answers on stdout.
