@@ -77,7 +77,9 @@ pub fn figment() -> Figment {
     let file = Env::var_or("NIANJIAN_CONFIG", "Rocket.toml");
     rocket::Config::figment()
         .merge(Toml::file(file).nested())
-        .merge(Env::prefixed("NIANJIAN_").global())
+        // NIANJIAN_LOG is the log filter (`cli::init_tracing`), not a setting: as `log` it would
+        // be Rocket's old name for `log_level`, warned about at every start.
+        .merge(Env::prefixed("NIANJIAN_").ignore(&["log"]).global())
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -125,11 +125,12 @@ fn serve_and_check_health(database_url: Option<&str>) {
         .unwrap()
         .port();
     let mut cmd = nianjian(dir.path());
+    let log = dir.path().join("serve.log");
     cmd.arg("serve")
         .env("NIANJIAN_PORT", port.to_string())
         .env("NIANJIAN_ADDRESS", "127.0.0.1")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(std::fs::File::create(&log).unwrap());
     if let Some(url) = database_url {
         cmd.env("DATABASE_URL", url);
     }
@@ -151,6 +152,11 @@ fn serve_and_check_health(database_url: Option<&str>) {
     let (status, body) = answer.expect("serve never answered /healthz");
     assert_eq!(status, 200, "{body}");
     assert!(body.contains("\"database\":\"ok\""), "{body}");
+    // NIANJIAN_LOG is our log filter, not Rocket's long-renamed `log` setting: no warning about
+    // it at each start (the log runs at `warn`, so one would show).
+    let log = std::fs::read_to_string(&log).unwrap();
+    assert!(log.contains("Rocket has launched"), "{log}");
+    assert!(!log.contains("deprecated config key"), "{log}");
     if database_url.is_none() {
         assert!(
             dir.path().join("data/nianjian.db").exists(),
