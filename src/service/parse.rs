@@ -242,8 +242,9 @@ pub fn child_main() -> std::process::ExitCode {
     let stdout = std::io::stdout();
     let mut lock = std::io::BufWriter::new(stdout.lock());
     let written = serde_json::to_writer(&mut lock, &answer).is_ok() && lock.flush().is_ok();
-    // The process ends here: freeing a 100,000-item report one string at a time would only
-    // keep the parent waiting.
+    // The process ends here: freeing a 100,000-item report (or its items, dropped from the
+    // answer above) one string at a time would only keep the parent waiting — measured against
+    // dropping them: the summary-only dry run 0.48–0.52 s → 0.38–0.45 s.
     std::mem::forget(answer);
     if !written {
         return std::process::ExitCode::from(2);
