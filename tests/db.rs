@@ -162,13 +162,13 @@ fn constraints_refuse_what_the_contracts_do_not_allow() {
             "{}: the same item identity twice in one round and department must be refused",
             t.backend
         );
-        // A foreign key to nothing.
-        let orphan = insert_item(
-            &mut conn,
-            (ids.0, 9999, ids.2, ids.3),
-            "孤儿事项",
-            "inspection",
-        );
+        // A foreign key to nothing. On SQLite the references of items are checked at the
+        // commit (migration 2026-11-28-000100), which is where the refusal surfaces; an
+        // INSERT … RETURNING on its own would hand diesel its row before the statement's own
+        // commit fails, so the item is written as all item writes are: in a transaction.
+        let orphan = write_transaction(&mut conn, |c| {
+            insert_item(c, (ids.0, 9999, ids.2, ids.3), "孤儿事项", "inspection")
+        });
         assert!(
             orphan.is_err(),
             "{}: foreign keys must be enforced",

@@ -418,6 +418,72 @@ fn sqlite_enumeration_checks_are_equalities_and_still_refuse_other_codes() {
     .expect("a level of the enumeration");
 }
 
+/// The rows an import writes by the thousand refer to their parents through references that
+/// SQLite checks at the commit (migration 2026-11-28-000100): an immediate one makes every
+/// multi-row INSERT keep a statement journal. Deferred is not dropped: a row pointing nowhere,
+/// written the way an import writes, fails the commit and nothing of the transaction stays — on
+/// both backends. And the bulk path refuses to run outside a transaction at all.
+#[test]
+fn references_of_imported_rows_are_checked_at_the_commit_and_still_refuse_dangling_rows() {
+    use nianjian::db::items::{NewFinding, insert_findings};
+    let sqlite = TestDb::sqlite();
+    let mut conn = sqlite.db.conn().unwrap();
+    let tables: Vec<Sql> = diesel::sql_query(
+        "SELECT name, sql FROM sqlite_schema WHERE type = 'table' \
+         AND name IN ('items', 'legal_bases', 'findings') ORDER BY name",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert_eq!(tables.len(), 3);
+    for t in &tables {
+        let references = t.sql.matches(" REFERENCES ").count();
+        let deferred = t.sql.matches(" DEFERRABLE INITIALLY DEFERRED").count();
+        assert!(
+            references > 0 && deferred == references,
+            "{}: {}",
+            t.name,
+            t.sql
+        );
+    }
+
+    let dangling = NewFinding {
+        item_id: 999_999,
+        code: "R01".into(),
+        severity: "error".into(),
+        message_zh: "无".into(),
+        message_en: "none".into(),
+        resolved: false,
+        computed_at: nianjian::db::now(),
+    };
+    let outside = insert_findings(&mut conn, std::slice::from_ref(&dangling))
+        .expect_err("a bulk insert outside a transaction");
+    assert!(
+        outside.to_string().contains("outside a transaction"),
+        "{outside}"
+    );
+
+    let postgres = TestDb::postgres();
+    let mut backends = vec![("sqlite", conn)];
+    if let Some(pg) = &postgres {
+        backends.push(("postgres", pg.db.conn().unwrap()));
+    }
+    for (backend, mut conn) in backends {
+        let stored = nianjian::db::write_transaction(&mut conn, |c| {
+            insert_findings(c, std::slice::from_ref(&dangling))
+        });
+        let err = stored.expect_err(backend);
+        assert!(
+            err.to_string().to_lowercase().contains("foreign key"),
+            "{backend}: {err}"
+        );
+        let count: i64 = nianjian::db::schema::findings::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(count, 0, "{backend}: the failed transaction left rows");
+    }
+}
+
 #[test]
 fn both_migration_sets_give_the_same_schema() {
     let sqlite = TestDb::sqlite();

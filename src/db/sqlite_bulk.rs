@@ -124,10 +124,21 @@ impl Handle<'_> {
 
     /// Inserts `rows` into their table and returns the rowid of each in order: one prepared
     /// statement of [`ROWS_PER_STEP`] rows, stepped once per full chunk, and one for the rest.
+    ///
+    /// Only inside a transaction, which the caller rolls back on any error: the statements are
+    /// `INSERT OR FAIL`, so a violation stops the statement without undoing its earlier rows.
+    /// That, with references checked at the commit (migration 2026-11-28-000100 makes those of
+    /// the import's tables `DEFERRABLE INITIALLY DEFERRED`), spares SQLite a statement journal:
+    /// a multi-row INSERT that could abort half-way first copies every page it touches so that
+    /// the abort can undo it.
     pub fn insert<R: BulkRow>(&mut self, rows: &[R]) -> Result<Vec<i64>, String> {
         let mut ids = Vec::with_capacity(rows.len());
         if rows.is_empty() {
             return Ok(ids);
+        }
+        // SAFETY: a live handle.
+        if unsafe { ffi::sqlite3_get_autocommit(self.db) } != 0 {
+            return Err(format!("{}: a bulk insert outside a transaction", R::TABLE));
         }
         let full = Statement::prepare(self, &insert_sql::<R>(ROWS_PER_STEP.min(rows.len())))?;
         let mut rest = None;
@@ -182,7 +193,7 @@ const ROWS_PER_STEP: usize = 64;
 fn insert_sql<R: BulkRow>(rows: usize) -> String {
     let one = format!("({})", vec!["?"; R::COLUMNS.len()].join(", "));
     format!(
-        "INSERT INTO {} ({}) VALUES {}",
+        "INSERT OR FAIL INTO {} ({}) VALUES {}",
         R::TABLE,
         R::COLUMNS.join(", "),
         vec![one; rows].join(", ")

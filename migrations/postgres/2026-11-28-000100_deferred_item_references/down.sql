@@ -1,0 +1,2 @@
+-- See up.sql: nothing was changed on PostgreSQL.
+SELECT 1;
