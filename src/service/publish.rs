@@ -138,6 +138,12 @@ pub fn blocking_items(conn: &mut DbConnection, round_id: i64) -> QueryResult<Vec
         .inner_join(items::table.inner_join(departments::table))
         .filter(items::round_id.eq(round_id))
         .filter(items::withdrawn.eq(false))
+        // The items with open errors, by the bit `items_list_idx` carries (no index on the
+        // findings' severity: migration 2026-11-28-000200); the bit is a constant of ours.
+        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+            "(items.open_severities & {}) <> 0",
+            crate::domain::Severity::Error.bit()
+        )))
         .filter(findings::severity.eq("error"))
         .filter(findings::resolved.eq(false))
         .order((departments::name, items::row_number, findings::code))

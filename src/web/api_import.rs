@@ -365,6 +365,10 @@ pub fn submission_detail(
         return Ok(None);
     };
     let rows: Vec<(i64, String, String, i64)> = items::table
+        // The submission's round and department lead the items' unique key, which is the
+        // index this reads (none is kept on the submission alone: migration 2026-11-28-000200).
+        .filter(items::round_id.eq(view.round_id))
+        .filter(items::department_id.eq(view.department_id))
         .filter(items::submission_id.eq(id))
         .order(items::row_number)
         .select((items::id, items::name, items::sheet, items::row_number))
