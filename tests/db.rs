@@ -120,6 +120,27 @@ fn sqlite_pragmas_hold_on_pooled_connections() {
         get(&mut conn, "SELECT timeout FROM pragma_busy_timeout"),
         "15000"
     );
+    // A new file gets 16 KiB pages; a file made before keeps its own size (the pragma is a
+    // no-op once a file has pages) and migrates as ever.
+    assert_eq!(
+        get(&mut conn, "SELECT page_size FROM pragma_page_size"),
+        "16384"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let older = dir.path().join("older.db");
+    diesel::SqliteConnection::establish(&older.to_string_lossy())
+        .unwrap()
+        .batch_execute("CREATE TABLE before_us (x INTEGER)")
+        .unwrap();
+    let url = nianjian::db::DatabaseUrl::Sqlite(older);
+    let db = nianjian::db::Db::open(&url).expect("an older file migrates");
+    assert_eq!(
+        get(
+            &mut db.conn().unwrap(),
+            "SELECT page_size FROM pragma_page_size"
+        ),
+        "4096"
+    );
     // A 16 MiB page cache for reading; an import raises it to 64 MiB for its transaction and
     // gives the pooled connection back with 16 MiB again.
     let cache = |conn: &mut DbConnection| get(conn, "SELECT cache_size FROM pragma_cache_size");

@@ -45,8 +45,13 @@ pub const DEFAULT_SQLITE_PATH: &str = "data/nianjian.db";
 /// Pragmas applied on every acquire: official records deserve `synchronous=FULL`.
 /// `cache_size = -16384`: a 16 MiB page cache per pooled connection (the default is 2 MiB); an
 /// import raises it for its transaction (`backend::with_write_cache`).
-const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 15000; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA cache_size = -16384;";
+/// `page_size` takes effect only on a new, empty file (it comes before WAL for that reason) and
+/// is a no-op on any other: 16 KiB pages instead of SQLite's 4 KiB halve the B-tree splits and
+/// page writes of a 100,000-row import (commit 1.72 s → 1.45 s; 32 and 64 KiB were no faster,
+/// and bigger pages make every point read dearer). Existing files keep the size they have.
+const SQLITE_PRAGMAS: &str = "PRAGMA page_size = 16384; PRAGMA foreign_keys = ON; \
+     PRAGMA busy_timeout = 15000; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+     PRAGMA cache_size = -16384;";
 
 /// Where the data lives, parsed from a URL. Anything unrecognised is refused, never guessed.
 #[derive(Debug, Clone, PartialEq, Eq)]
