@@ -172,7 +172,7 @@ fn store(
             let existing: Vec<ItemRow> =
                 items::of_department(conn, input.round_id, input.department_id)?;
             let existing_ids: Vec<i64> = existing.iter().map(|r| r.id).collect();
-            let mut existing_bases = if existing.is_empty() {
+            let existing_bases = if existing.is_empty() {
                 HashMap::new()
             } else {
                 items::bases_of(conn, &existing_ids)?
@@ -227,8 +227,6 @@ fn store(
                 .into_iter()
                 .map(|(key, id, status, title)| (key, (id, status == "repealed", title)))
                 .collect();
-            // A file cites the same few titles over and over: each is normalised once.
-            let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
 
             // The restated items' old bases and findings go first; theirs are written anew.
             for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
@@ -238,124 +236,43 @@ fn store(
                     .execute(conn)?;
             }
 
-            let mut added = Vec::new();
-            let mut changed = Vec::new();
-            let mut unchanged = 0usize;
-            let mut stated_items = input.items.iter().zip(keys).zip(olds).peekable();
-            while stated_items.peek().is_some() {
-                // One chunk: its rows, bases and findings in memory, then written. An item not
-                // stored yet is named by a placeholder id, -1 - its position in the chunk,
-                // until it has its own; its row carries the bits of its open findings, so it
-                // is written once.
-                let placeholder = |n: usize| -1 - n as i64;
-                let mut fresh: Vec<NewItem> = Vec::new();
-                let mut fresh_at: Vec<usize> = Vec::new();
-                let mut bases: Vec<NewLegalBasis> = Vec::new();
-                let mut new_findings: Vec<NewFinding> = Vec::new();
-                let mut in_chunk = 0;
-                for ((stated, key), old) in stated_items.by_ref().take(ROWS_PER_CHUNK) {
-                    let n = in_chunk;
-                    in_chunk += 1;
-                    let mut row = NewItem::from_draft_keyed(
-                        stated.draft,
-                        key,
-                        Placement {
-                            round_id: input.round_id,
-                            department_id: input.department_id,
-                            submission_id,
-                            sheet: stated.sheet,
-                            row: stated.row,
-                        },
-                        at,
-                    );
-                    let item_id = old.as_ref().map_or(placeholder(n), |o| o.id);
-                    let mut repealed_bases = Vec::new();
-                    for (i, b) in stated.draft.legal_bases.iter().enumerate() {
-                        let (key, document_id) = match title_keys.get(b.title.as_str()) {
-                            Some(known) => known.clone(),
-                            None => {
-                                let key = items::title_key(&b.title);
-                                let id = documents.get(&key).map(|d| d.0);
-                                title_keys.insert(b.title.clone(), (key.clone(), id));
-                                (key, id)
-                            }
-                        };
-                        if let Some((_, true, title)) = documents.get(&key) {
-                            repealed_bases.push(title.clone());
-                        }
-                        bases.push(NewLegalBasis::from_domain_keyed(
-                            item_id,
-                            i,
-                            b,
-                            key,
-                            document_id,
-                        ));
+            // Rows are built on a second thread a chunk ahead of the connection writing them:
+            // normalising titles, computing findings and copying every field into rows is a
+            // third of the work, and it needs no database. A chunk's items not stored yet are
+            // named by a placeholder id, -1 - their position in the chunk, until they have
+            // their own; a row carries the bits of its open findings, so it is written once.
+            let (tally, written) = std::thread::scope(|scope| {
+                let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
+                let builder = scope.spawn({
+                    let (items, context, documents) = (&input.items, &context, &documents);
+                    let place = (input.round_id, input.department_id, submission_id);
+                    move || {
+                        build_chunks(
+                            items,
+                            keys,
+                            olds,
+                            existing_bases,
+                            context,
+                            documents,
+                            place,
+                            at,
+                            tx,
+                        )
                     }
-                    let first = new_findings.len();
-                    context.findings(
-                        &findings::StoredItem {
-                            id: item_id,
-                            kind: &row.kind,
-                            identity_key: &row.identity_key,
-                            draft: stated.draft,
-                            repealed_bases,
-                        },
-                        at,
-                        &mut new_findings,
-                    );
-                    row.open_severities = new_findings[first..]
-                        .iter()
-                        .fold(0, |bits, f| bits | f.open_bit());
-                    match old {
-                        None => {
-                            added.push(stated.draft.name.clone());
-                            fresh_at.push(n);
-                            fresh.push(row);
-                        }
-                        Some(old) => {
-                            let old_draft =
-                                old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
-                            let fields = changed_fields(&old_draft, stated.draft);
-                            if fields.is_empty() && !old.withdrawn {
-                                unchanged += 1;
-                            } else {
-                                changed.push(ChangedItem {
-                                    name: stated.draft.name.clone(),
-                                    fields,
-                                });
-                            }
-                            // A restated item keeps its identity, state and decisions and
-                            // takes the new statement.
-                            let update = NewItem {
-                                state: old.state,
-                                created_at: old.created_at,
-                                ..row
-                            };
-                            diesel::update(items_t::table.find(old.id))
-                                .set(&update)
-                                .execute(conn)?;
-                        }
-                    }
-                }
-
-                let ids = items::insert_items(conn, &fresh)?;
-                drop(fresh);
-                let mut real = vec![0i64; in_chunk];
-                for (&id, &n) in ids.iter().zip(&fresh_at) {
-                    real[n] = id;
-                }
-                let resolve = |id: &mut i64| {
-                    if *id < 0 {
-                        *id = real[(-1 - *id) as usize];
-                    }
-                };
-                bases.iter_mut().for_each(|b| resolve(&mut b.item_id));
-                new_findings
-                    .iter_mut()
-                    .for_each(|f| resolve(&mut f.item_id));
-                items::insert_bases(conn, &bases)?;
-                items::insert_findings(conn, &new_findings)?;
-            }
+                });
+                let written = write_chunks(conn, rx);
+                // A failed write drops the receiver, which stops the builder at its next chunk.
+                let tally = builder
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                (tally, written)
+            });
+            written?;
+            let Tally {
+                added,
+                changed,
+                unchanged,
+            } = tally;
 
             // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
             let mut removed = Vec::new();
@@ -416,6 +333,179 @@ fn store(
             Ok(outcome)
         })
     })
+}
+
+/// One chunk of a file's items as rows, ready to write.
+struct Chunk {
+    /// Items new to the department, with their positions in the chunk.
+    fresh: Vec<(usize, NewItem)>,
+    /// Items the department had: their ids and new statements.
+    restated: Vec<(i64, NewItem)>,
+    /// How many items the chunk holds (placeholders run from -1 to -len).
+    len: usize,
+    bases: Vec<NewLegalBasis>,
+    findings: Vec<NewFinding>,
+}
+
+/// What the file did to the department's items, as the answer lists it.
+struct Tally {
+    added: Vec<String>,
+    changed: Vec<ChangedItem>,
+    unchanged: usize,
+}
+
+/// Builds the rows of the file's items a chunk at a time and hands each to `tx`; stops early
+/// when the writer has gone.
+#[allow(clippy::too_many_arguments)]
+fn build_chunks(
+    items: &[StatedItem<'_>],
+    keys: Vec<String>,
+    olds: Vec<Option<Box<ItemRow>>>,
+    mut existing_bases: HashMap<i64, Vec<crate::domain::LegalBasis>>,
+    context: &findings::ImportContext,
+    documents: &HashMap<String, (i64, bool, String)>,
+    (round_id, department_id, submission_id): (i64, i64, i64),
+    at: chrono::NaiveDateTime,
+    tx: std::sync::mpsc::SyncSender<Chunk>,
+) -> Tally {
+    let mut tally = Tally {
+        added: Vec::new(),
+        changed: Vec::new(),
+        unchanged: 0,
+    };
+    // A file cites the same few titles over and over: each is normalised once.
+    let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
+    let mut stated_items = items.iter().zip(keys).zip(olds).peekable();
+    while stated_items.peek().is_some() {
+        let placeholder = |n: usize| -1 - n as i64;
+        let mut chunk = Chunk {
+            fresh: Vec::new(),
+            restated: Vec::new(),
+            len: 0,
+            bases: Vec::new(),
+            findings: Vec::new(),
+        };
+        for ((stated, key), old) in stated_items.by_ref().take(ROWS_PER_CHUNK) {
+            let n = chunk.len;
+            chunk.len += 1;
+            let mut row = NewItem::from_draft_keyed(
+                stated.draft,
+                key,
+                Placement {
+                    round_id,
+                    department_id,
+                    submission_id,
+                    sheet: stated.sheet,
+                    row: stated.row,
+                },
+                at,
+            );
+            let item_id = old.as_ref().map_or(placeholder(n), |o| o.id);
+            let mut repealed_bases = Vec::new();
+            for (i, b) in stated.draft.legal_bases.iter().enumerate() {
+                let (key, document_id) = match title_keys.get(b.title.as_str()) {
+                    Some(known) => known.clone(),
+                    None => {
+                        let key = items::title_key(&b.title);
+                        let id = documents.get(&key).map(|d| d.0);
+                        title_keys.insert(b.title.clone(), (key.clone(), id));
+                        (key, id)
+                    }
+                };
+                if let Some((_, true, title)) = documents.get(&key) {
+                    repealed_bases.push(title.clone());
+                }
+                chunk.bases.push(NewLegalBasis::from_domain_keyed(
+                    item_id,
+                    i,
+                    b,
+                    key,
+                    document_id,
+                ));
+            }
+            let first = chunk.findings.len();
+            context.findings(
+                &findings::StoredItem {
+                    id: item_id,
+                    kind: &row.kind,
+                    identity_key: &row.identity_key,
+                    draft: stated.draft,
+                    repealed_bases,
+                },
+                at,
+                &mut chunk.findings,
+            );
+            row.open_severities = chunk.findings[first..]
+                .iter()
+                .fold(0, |bits, f| bits | f.open_bit());
+            match old {
+                None => {
+                    tally.added.push(stated.draft.name.clone());
+                    chunk.fresh.push((n, row));
+                }
+                Some(old) => {
+                    let old_draft =
+                        old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
+                    let fields = changed_fields(&old_draft, stated.draft);
+                    if fields.is_empty() && !old.withdrawn {
+                        tally.unchanged += 1;
+                    } else {
+                        tally.changed.push(ChangedItem {
+                            name: stated.draft.name.clone(),
+                            fields,
+                        });
+                    }
+                    // A restated item keeps its identity, state and decisions and takes the
+                    // new statement.
+                    let update = NewItem {
+                        state: old.state,
+                        created_at: old.created_at,
+                        ..row
+                    };
+                    chunk.restated.push((old.id, update));
+                }
+            }
+        }
+        if tx.send(chunk).is_err() {
+            break;
+        }
+    }
+    tally
+}
+
+/// Writes the chunks as they come: the restated items, the new ones (learning their ids), then
+/// the bases and findings with their placeholders resolved.
+fn write_chunks(
+    conn: &mut DbConnection,
+    rx: std::sync::mpsc::Receiver<Chunk>,
+) -> Result<(), CommitError> {
+    for chunk in rx {
+        for (id, update) in &chunk.restated {
+            diesel::update(items_t::table.find(*id))
+                .set(update)
+                .execute(conn)?;
+        }
+        let (fresh_at, fresh): (Vec<usize>, Vec<NewItem>) = chunk.fresh.into_iter().unzip();
+        let ids = items::insert_items(conn, &fresh)?;
+        drop(fresh);
+        let mut real = vec![0i64; chunk.len];
+        for (&id, &n) in ids.iter().zip(&fresh_at) {
+            real[n] = id;
+        }
+        let resolve = |id: &mut i64| {
+            if *id < 0 {
+                *id = real[(-1 - *id) as usize];
+            }
+        };
+        let (mut bases, mut new_findings) = (chunk.bases, chunk.findings);
+        bases.iter_mut().for_each(|b| resolve(&mut b.item_id));
+        new_findings
+            .iter_mut()
+            .for_each(|f| resolve(&mut f.item_id));
+        items::insert_bases(conn, &bases)?;
+        items::insert_findings(conn, &new_findings)?;
+    }
+    Ok(())
 }
 
 fn outcome_count(outcome: &CommitOutcome, which: usize) -> usize {
