@@ -337,8 +337,9 @@ fn store(
 
 /// One chunk of a file's items as rows, ready to write.
 struct Chunk {
-    /// Items new to the department, with their positions in the chunk.
-    fresh: Vec<(usize, NewItem)>,
+    /// Items new to the department, and their positions in the chunk.
+    fresh: Vec<NewItem>,
+    fresh_at: Vec<usize>,
     /// Items the department had: their ids and new statements.
     restated: Vec<(i64, NewItem)>,
     /// How many items the chunk holds (placeholders run from -1 to -len).
@@ -380,6 +381,7 @@ fn build_chunks(
         let placeholder = |n: usize| -1 - n as i64;
         let mut chunk = Chunk {
             fresh: Vec::new(),
+            fresh_at: Vec::new(),
             restated: Vec::new(),
             len: 0,
             bases: Vec::new(),
@@ -441,7 +443,8 @@ fn build_chunks(
             match old {
                 None => {
                     tally.added.push(stated.draft.name.clone());
-                    chunk.fresh.push((n, row));
+                    chunk.fresh_at.push(n);
+                    chunk.fresh.push(row);
                 }
                 Some(old) => {
                     let old_draft =
@@ -485,11 +488,10 @@ fn write_chunks(
                 .set(update)
                 .execute(conn)?;
         }
-        let (fresh_at, fresh): (Vec<usize>, Vec<NewItem>) = chunk.fresh.into_iter().unzip();
-        let ids = items::insert_items(conn, &fresh)?;
-        drop(fresh);
+        let ids = items::insert_items(conn, &chunk.fresh)?;
+        drop(chunk.fresh);
         let mut real = vec![0i64; chunk.len];
-        for (&id, &n) in ids.iter().zip(&fresh_at) {
+        for (&id, &n) in ids.iter().zip(&chunk.fresh_at) {
             real[n] = id;
         }
         let resolve = |id: &mut i64| {
