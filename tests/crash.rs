@@ -163,7 +163,7 @@ fn killed_mid_commit_leaves_the_previous_state(test_db: common::TestDb) {
     let mut said = Vec::new();
     wait_for(&mut child, "the “storing” line", || {
         said.extend(rx.try_iter());
-        said.iter().any(|l| l.contains("正在保存 100000 项"))
+        said.iter().any(|l| l.contains("正在读取并保存"))
     });
     wait_for(&mut child, "the import's transaction", || {
         transaction_open(&test_db.url)

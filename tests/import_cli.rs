@@ -386,3 +386,316 @@ fn template_writes_a_workbook_that_imports_clean_once_filled_by_nobody() {
         "{names:?}"
     );
 }
+
+/// A fresh SQLite database with the province, one department (SD-JT) and one round.
+fn seeded_sqlite(dir: &Path, name: &str) -> String {
+    let url = format!("sqlite://{}", dir.join(name).display());
+    let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let mut conn = db.conn().unwrap();
+    let region = common::seed::region(&mut conn, "370000", "山东省", "province", None);
+    common::seed::department(&mut conn, region, "SD-JT", "山东省交通运输厅");
+    common::seed::round(&mut conn, region, "2026年清理");
+    url
+}
+
+/// Every stored item with its bases and findings, one line each, in row order: what two
+/// imports of the same file must agree on (ids and times left out).
+fn stored_lines(url: &str) -> Vec<String> {
+    use nianjian::db::schema::{findings, legal_bases};
+    let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(url).unwrap()).unwrap();
+    let mut conn = db.conn().unwrap();
+    let rows: Vec<(i64, i64, String, String, Option<i64>, String, i64, bool)> = items::table
+        .select((
+            items::id,
+            items::row_number,
+            items::name,
+            items::identity_key,
+            items::cycle_months,
+            items::kind,
+            items::open_severities,
+            items::self_set,
+        ))
+        .order(items::row_number)
+        .load(&mut conn)
+        .unwrap();
+    let bases: Vec<(
+        i64,
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        bool,
+        Option<i64>,
+    )> = legal_bases::table
+        .select((
+            legal_bases::item_id,
+            legal_bases::position,
+            legal_bases::title,
+            legal_bases::article,
+            legal_bases::level,
+            legal_bases::level_inferred,
+            legal_bases::document_id,
+        ))
+        .order((legal_bases::item_id, legal_bases::position))
+        .load(&mut conn)
+        .unwrap();
+    let found: Vec<(i64, String, String, String, bool)> = findings::table
+        .select((
+            findings::item_id,
+            findings::code,
+            findings::severity,
+            findings::message_zh,
+            findings::resolved,
+        ))
+        .order((findings::item_id, findings::code))
+        .load(&mut conn)
+        .unwrap();
+    let row_of: std::collections::HashMap<i64, i64> = rows.iter().map(|r| (r.0, r.1)).collect();
+    let mut lines: Vec<String> = rows
+        .iter()
+        .map(|(_, row, name, key, cycle, kind, bits, self_set)| {
+            format!("item {row} {name} {key} {cycle:?} {kind} {bits} {self_set}")
+        })
+        .collect();
+    lines.extend(
+        bases
+            .iter()
+            .map(|(item, pos, title, article, level, inferred, doc)| {
+                format!(
+                    "basis {} {pos} {title} {article:?} {level:?} {inferred} {doc:?}",
+                    row_of[item]
+                )
+            }),
+    );
+    lines.extend(
+        found
+            .iter()
+            .map(|(item, code, severity, message, resolved)| {
+                format!(
+                    "finding {} {code} {severity} {message} {resolved}",
+                    row_of[item]
+                )
+            }),
+    );
+    lines
+}
+
+/// Rows of the big workbooks below: past the point (5,000 item rows of a sheet) after which
+/// the parse child hands items over while it still reads.
+const STREAMED_ROWS: usize = 6_000;
+
+#[test]
+fn a_big_file_stored_while_it_is_read_matches_the_file_read_first_and_stored_after() {
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = common::workbook::workbook_bytes(STREAMED_ROWS, 0);
+    let file = dir.path().join("big.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+
+    // The command line with the department named: read and stored at once.
+    let streamed = seeded_sqlite(dir.path(), "streamed.db");
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "--department",
+            "SD-JT",
+            "--round",
+            "1",
+            file.to_str().unwrap(),
+        ],
+        &[("DATABASE_URL", &streamed)],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains(&format!("共 {STREAMED_ROWS} 项")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("新增 {STREAMED_ROWS}")),
+        "{stdout}"
+    );
+
+    // The same bytes read whole in this process, then stored.
+    let whole = seeded_sqlite(dir.path(), "whole.db");
+    {
+        let db =
+            nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(&whole).unwrap()).unwrap();
+        let mut conn = db.conn().unwrap();
+        let limits = nianjian::sheets::Limits::default();
+        let mut report = nianjian::sheets::read_workbook(
+            "big.xlsx",
+            &bytes,
+            &limits,
+            nianjian::domain::Lang::Zh,
+        )
+        .unwrap();
+        let upload = nianjian::service::import::Upload {
+            round_id: 1,
+            department_id: 1,
+            file_name: "big.xlsx",
+            bytes: &bytes,
+            uploaded_by: None,
+        };
+        nianjian::service::import::commit_report(
+            &mut conn,
+            &nianjian::db::audit::Actor::cli(),
+            &upload,
+            &mut report,
+        )
+        .unwrap();
+        assert_eq!(
+            report.items.len(),
+            STREAMED_ROWS,
+            "the items are given back"
+        );
+    }
+    let (a, b) = (stored_lines(&streamed), stored_lines(&whole));
+    assert!(a.len() > 2 * STREAMED_ROWS, "items, bases and findings");
+    assert_eq!(a.len(), b.len());
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x, y);
+    }
+
+    // The JSON report of a streamed import still lists every item, in file order.
+    let json_db = seeded_sqlite(dir.path(), "json.db");
+    let out = run(
+        dir.path(),
+        &[
+            "import",
+            "--department",
+            "SD-JT",
+            "--json",
+            file.to_str().unwrap(),
+        ],
+        &[("DATABASE_URL", &json_db)],
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let r = json(&out);
+    let listed = r["items"].as_array().unwrap();
+    assert_eq!(listed.len(), STREAMED_ROWS);
+    assert!(
+        listed
+            .windows(2)
+            .all(|w| w[0]["row"].as_u64() < w[1]["row"].as_u64())
+    );
+    assert_eq!(r["summary"]["items"], STREAMED_ROWS);
+    assert_eq!(r["submission"]["outcome"], "stored");
+}
+
+#[test]
+fn merged_cells_found_after_items_were_streamed_make_the_commit_start_again() {
+    use nianjian::sheets::spec::Field;
+    let dir = tempfile::tempdir().unwrap();
+    // Items 5,600–5,602 leave 实施部门 (required) to a cell merged over them from item 5,599:
+    // only at the sheet's end is that known, after thousands of items have been handed over.
+    let bytes = common::workbook::workbook_bytes_with(STREAMED_ROWS, 0, |sheet, col| {
+        let c = col[&Field::Department];
+        sheet
+            .merge_range(
+                5_600,
+                c,
+                5_603,
+                c,
+                "省交通运输厅合并填报",
+                &rust_xlsxwriter::Format::new(),
+            )
+            .unwrap();
+    });
+    let file = dir.path().join("merged.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+
+    // The reader says so: items streamed, then a reset, and the report has them all.
+    let (mut streamed, mut resets) = (0usize, 0usize);
+    let report = nianjian::sheets::read_workbook_streaming(
+        "merged.xlsx",
+        &bytes,
+        &nianjian::sheets::Limits::default(),
+        nianjian::domain::Lang::Zh,
+        &mut |s| match s {
+            nianjian::sheets::Streamed::Items(items) => streamed += items.len(),
+            nianjian::sheets::Streamed::Reset => resets += 1,
+        },
+    )
+    .unwrap();
+    assert!(
+        streamed >= 5_000,
+        "{streamed} items streamed before the reset"
+    );
+    assert_eq!(resets, 1);
+    assert!(report.errors.is_empty(), "{:?}", report.errors);
+    assert_eq!(report.items.len(), STREAMED_ROWS);
+    assert_eq!(report.items[5_601].draft.department, "省交通运输厅合并填报");
+
+    // The command line stores the file as it finally reads.
+    let url = seeded_sqlite(dir.path(), "merged.db");
+    let out = run(
+        dir.path(),
+        &["import", "--department", "SD-JT", file.to_str().unwrap()],
+        &[("DATABASE_URL", &url)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let mut conn = db.conn().unwrap();
+    assert_eq!(
+        items::table.count().get_result::<i64>(&mut conn).unwrap(),
+        STREAMED_ROWS as i64
+    );
+    assert_eq!(
+        submissions::table
+            .select(submissions::item_count)
+            .first::<i64>(&mut conn)
+            .unwrap(),
+        STREAMED_ROWS as i64
+    );
+}
+
+#[test]
+fn an_error_at_the_end_of_a_streamed_file_stores_nothing() {
+    use nianjian::sheets::spec::Field;
+    let dir = tempfile::tempdir().unwrap();
+    let bytes = common::workbook::workbook_bytes_with(STREAMED_ROWS, 0, |sheet, col| {
+        sheet
+            .write_string(STREAMED_ROWS as u32, col[&Field::Cycle], "看情况再定")
+            .unwrap();
+    });
+    let file = dir.path().join("late-error.xlsx");
+    std::fs::write(&file, &bytes).unwrap();
+    let url = seeded_sqlite(dir.path(), "late.db");
+    let out = run(
+        dir.path(),
+        &["import", "--department", "SD-JT", file.to_str().unwrap()],
+        &[("DATABASE_URL", &url)],
+    );
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("看情况再定"),
+        "the cell is quoted: {stdout}"
+    );
+    assert!(stdout.contains("未保存任何内容"), "{stdout}");
+    let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(&url).unwrap()).unwrap();
+    let mut conn = db.conn().unwrap();
+    assert_eq!(
+        items::table.count().get_result::<i64>(&mut conn).unwrap(),
+        0
+    );
+    assert_eq!(
+        submissions::table
+            .count()
+            .get_result::<i64>(&mut conn)
+            .unwrap(),
+        0
+    );
+}

@@ -262,16 +262,19 @@ pub fn import_round(conn: &mut DbConnection, province: &Province, rows: usize) {
         left -= n;
         let bytes = workbook_bytes(n, (d + 1) * 1_000_000);
         let name = format!("部门{d:02}.xlsx");
-        let report = read(&name, &bytes, n);
+        let mut report = read(&name, &bytes, n);
+        let upload = nianjian::service::import::Upload {
+            round_id: province.round,
+            department_id: department,
+            file_name: &name,
+            bytes: &bytes,
+            uploaded_by: None,
+        };
         nianjian::service::import::commit_report(
             conn,
             &nianjian::db::audit::Actor::cli(),
-            province.round,
-            department,
-            &name,
-            &bytes,
-            &report,
-            None,
+            &upload,
+            &mut report,
         )
         .expect("commit");
     }

@@ -185,7 +185,7 @@ pub fn run_demo(
             .unwrap_or_default();
         bar.set_message(name.clone());
         let bytes = std::fs::read(file)?;
-        let report = sandbox
+        let mut report = sandbox
             .parse(&name, &bytes, Lang::Zh, &limits)
             .map_err(|e| anyhow::anyhow!("{name}: {}", e.message(Lang::Zh)))?;
         let Some(short) = department_of(&report) else {
@@ -243,17 +243,15 @@ pub fn run_demo(
             bar.inc(1);
             continue;
         }
-        let outcome = import::commit_report(
-            &mut conn,
-            &actor,
+        let upload = import::Upload {
             round_id,
             department_id,
-            &name,
-            &bytes,
-            &report,
-            None,
-        )
-        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+            file_name: &name,
+            bytes: &bytes,
+            uploaded_by: None,
+        };
+        let outcome = import::commit_report(&mut conn, &actor, &upload, &mut report)
+            .map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
         if let CommitOutcome::Stored { .. } = outcome {
             out.imported.push((name, report.items.len()));
         }

@@ -63,15 +63,61 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
 
     let sandbox = Sandbox::current(settings.import_memory_mib, settings.import_timeout_secs)?;
-    // A dry run that prints only the summary and the findings needs no items from the child.
-    let with_items = args.json || !args.dry_run;
-    let report = match sandbox.parse_report(&file_name, &bytes, args.lang, &limits, with_items) {
-        Ok(report) => report,
-        Err(e) => {
-            eprintln!("{}", e.message(args.lang));
-            return Ok(ExitCode::from(2));
+    let (report, committed) = if let Some((db, round, department)) = known_target(&args, &settings)
+    {
+        // Where the file goes is known before it is read: its items are stored as the parse
+        // child reads them, in one transaction that a kill leaves undone.
+        eprintln!(
+            "{}",
+            args.lang.pick(
+                "正在读取并保存到数据库……",
+                "Reading and storing in the database…"
+            )
+        );
+        let parsing = match sandbox.start(&file_name, &bytes, args.lang, &limits, true) {
+            Ok(parsing) => parsing,
+            Err(e) => {
+                eprintln!("{}", e.message(args.lang));
+                return Ok(ExitCode::from(2));
+            }
+        };
+        let mut conn = db.conn()?;
+        let upload = service::import::Upload {
+            round_id: round,
+            department_id: department,
+            file_name: &file_name,
+            bytes: &bytes,
+            uploaded_by: None,
+        };
+        // Only the JSON report lists the items: the human one (and the annotated workbook)
+        // need not keep 100,000 of them to the end.
+        let keep_items = args.json;
+        match service::import::read_and_commit(
+            &mut conn,
+            &Actor::cli(),
+            &upload,
+            parsing,
+            keep_items,
+        ) {
+            Ok((report, stored)) => (report, Some(stored)),
+            Err(e) => {
+                eprintln!("{}", e.message(args.lang));
+                return Ok(ExitCode::from(2));
+            }
+        }
+    } else {
+        // A dry run that prints only the summary and the findings needs no items from the
+        // child.
+        let with_items = args.json || !args.dry_run;
+        match sandbox.parse_report(&file_name, &bytes, args.lang, &limits, with_items) {
+            Ok(report) => (report, None),
+            Err(e) => {
+                eprintln!("{}", e.message(args.lang));
+                return Ok(ExitCode::from(2));
+            }
         }
     };
+    let mut report = report;
     if let Some(out) = &args.annotate {
         let annotated = sheets::annotate(&report, &bytes, &file_name, args.lang).map_err(|e| {
             anyhow::anyhow!("无法生成批注工作簿 (cannot write the annotated workbook): {e}")
@@ -80,41 +126,49 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("无法写入 (cannot write) {}", out.display()))?;
     }
 
-    let mut committed: Option<CommitOutcome> = None;
-    if !args.dry_run && report.errors.is_empty() {
-        let url = settings.database_url()?;
-        let db = Db::open(&url)?;
-        let mut conn = db.conn()?;
-        let round = registry::resolve_round(&mut conn, args.round)?;
-        let department =
-            registry::resolve_department(&mut conn, args.department.as_deref(), &report)?;
-        // A big file takes a while to store: say so (on stderr, apart from the report) before
-        // the transaction starts. A kill from here on leaves the database as it was.
-        eprintln!(
-            "{}",
-            match args.lang {
-                Lang::Zh => format!("正在保存 {} 项到数据库……", report.items.len()),
-                Lang::En => format!("Storing {} items in the database…", report.items.len()),
-            }
-        );
-        match service::import::commit_report(
-            &mut conn,
-            &Actor::cli(),
-            round,
-            department,
-            &file_name,
-            &bytes,
-            &report,
-            None,
-        ) {
-            Ok(outcome) => committed = Some(outcome),
-            Err(CommitError::Db(e)) => return Err(e.into()),
-            Err(e) => {
-                eprintln!("{e}");
-                return Ok(ExitCode::from(1));
-            }
+    let stored = match committed {
+        Some(stored) => Some(stored),
+        None if !args.dry_run && report.errors.is_empty() => {
+            let url = settings.database_url()?;
+            let db = Db::open(&url)?;
+            let mut conn = db.conn()?;
+            let round = registry::resolve_round(&mut conn, args.round)?;
+            let department =
+                registry::resolve_department(&mut conn, args.department.as_deref(), &report)?;
+            // A big file takes a while to store: say so (on stderr, apart from the report)
+            // before the transaction starts. A kill from here on leaves the database as it was.
+            eprintln!(
+                "{}",
+                match args.lang {
+                    Lang::Zh => format!("正在保存 {} 项到数据库……", report.items.len()),
+                    Lang::En => format!("Storing {} items in the database…", report.items.len()),
+                }
+            );
+            let upload = service::import::Upload {
+                round_id: round,
+                department_id: department,
+                file_name: &file_name,
+                bytes: &bytes,
+                uploaded_by: None,
+            };
+            Some(service::import::commit_report(
+                &mut conn,
+                &Actor::cli(),
+                &upload,
+                &mut report,
+            ))
         }
-    }
+        None => None,
+    };
+    let committed = match stored {
+        None | Some(Err(CommitError::HasErrors(_))) => None,
+        Some(Ok(outcome)) => Some(outcome),
+        Some(Err(CommitError::Db(e))) => return Err(e.into()),
+        Some(Err(e)) => {
+            eprintln!("{e}");
+            return Ok(ExitCode::from(1));
+        }
+    };
 
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -157,6 +211,22 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::from(report.exit_code() as u8))
+}
+
+/// The database, round and department of an import that names its department, when all three
+/// are there; `None` sends the import the long way (read, then resolve, then store), which
+/// also gives the messages for whatever is missing.
+fn known_target(args: &ImportArgs, settings: &Settings) -> Option<(Db, i64, i64)> {
+    let code = args.department.as_deref()?;
+    if args.dry_run {
+        return None;
+    }
+    let db = Db::open(&settings.database_url().ok()?).ok()?;
+    let mut conn = db.conn().ok()?;
+    let round = registry::resolve_round(&mut conn, args.round).ok()?;
+    let department = registry::resolve_department_code(&mut conn, code).ok()?;
+    drop(conn);
+    Some((db, round, department))
 }
 
 fn print_human(out: &mut impl Write, report: &ImportReport, lang: Lang) -> std::io::Result<()> {

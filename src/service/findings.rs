@@ -244,23 +244,18 @@ pub struct ImportContext {
     decisions: HashMap<i64, DecisionFacts>,
     /// The other departments' live items of the round.
     others: Vec<OtherItem>,
-    /// The file's duplicate keys → the other departments listing them.
+    /// Their duplicate keys → the departments listing them.
     index: HashMap<String, Vec<(i64, String)>>,
-    /// Indices into `others` of the items sharing a duplicate key with the file.
-    sharing: Vec<usize>,
-    /// The file's duplicate keys (left empty when no other department lists anything).
-    keys: HashSet<String>,
 }
 
 impl ImportContext {
-    /// `prior`: the ids of the department's items the file states again; `file`: the (kind,
-    /// identity key) of every item of the file.
-    pub fn load<'a>(
+    /// `prior`: the ids of the department's items the file may state again (those that can
+    /// carry decisions). Nothing of the file is needed: its items may still be being read.
+    pub fn load(
         conn: &mut DbConnection,
         round_id: i64,
         department_id: i64,
         prior: &[i64],
-        file: impl Iterator<Item = (&'a str, &'a str)>,
     ) -> QueryResult<ImportContext> {
         let decisions = current_decisions(conn, prior)?;
         // The other departments' live items: R09 for ours, and whose R09 ours may change.
@@ -280,23 +275,9 @@ impl ImportContext {
             ))
             .load(conn)?;
         let mut index: HashMap<String, Vec<(i64, String)>> = HashMap::new();
-        let mut sharing = Vec::new();
-        // The file's keys only matter when another department lists anything.
-        let keys = if others.is_empty() {
-            HashSet::new()
-        } else {
-            keys_of(file)
-        };
-        for (n, other) in others.iter().enumerate() {
-            let mut shares = false;
+        for other in &others {
             for key in duplicate_keys(&other.1, &other.2) {
-                if keys.contains(&key) {
-                    shares = true;
-                    add_department(index.entry(key).or_default(), other.3, &other.4);
-                }
-            }
-            if shares {
-                sharing.push(n);
+                add_department(index.entry(key).or_default(), other.3, &other.4);
             }
         }
         Ok(ImportContext {
@@ -304,8 +285,6 @@ impl ImportContext {
             decisions,
             others,
             index,
-            sharing,
-            keys,
         })
     }
 
@@ -333,29 +312,34 @@ impl ImportContext {
     }
 
     /// After the file's items are stored: R09 of the other departments' live items that share
-    /// a duplicate key with the file or with an item the import withdrew (`withdrawn`), see
-    /// [`refresh_duplicates`]. Returns how many of their findings it wrote.
-    pub fn refresh_others(
+    /// a duplicate key with the file (`file`: the (kind, identity key) of its items) or with an
+    /// item the import withdrew (`withdrawn`), see [`refresh_duplicates`]. Returns how many of
+    /// their findings it wrote.
+    pub fn refresh_others<'a>(
         &self,
         conn: &mut DbConnection,
         round_id: i64,
+        file: impl Iterator<Item = (&'a str, &'a str)>,
         withdrawn: &[(&str, &str)],
     ) -> QueryResult<usize> {
-        let mut sharing = self.sharing.clone();
-        if !withdrawn.is_empty() && !self.others.is_empty() {
-            // Items left alone with a key by a withdrawal lose their R09.
-            let gone = keys_of(withdrawn.iter().copied());
-            let already: HashSet<usize> = sharing.iter().copied().collect();
-            for (n, other) in self.others.iter().enumerate() {
-                if !already.contains(&n)
-                    && duplicate_keys(&other.1, &other.2)
-                        .iter()
-                        .any(|k| gone.contains(k))
-                {
-                    sharing.push(n);
-                }
-            }
+        if self.others.is_empty() {
+            return Ok(0);
         }
+        let keys = keys_of(file);
+        let gone = keys_of(withdrawn.iter().copied());
+        // Items sharing a key with the file; and items left alone with a key by a withdrawal
+        // lose their R09.
+        let sharing: Vec<usize> = self
+            .others
+            .iter()
+            .enumerate()
+            .filter(|(_, other)| {
+                duplicate_keys(&other.1, &other.2)
+                    .iter()
+                    .any(|k| keys.contains(k) || gone.contains(k))
+            })
+            .map(|(n, _)| n)
+            .collect();
         if sharing.is_empty() {
             return Ok(0);
         }
@@ -363,7 +347,7 @@ impl ImportContext {
             conn,
             round_id,
             self.department_id,
-            &self.keys,
+            &keys,
             &self.others,
             &sharing,
         )

@@ -2,7 +2,7 @@
 //! Identical bytes are a no-op; a newer file of the same department and round supersedes the
 //! older one, and the answer lists the items added, removed and changed against it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use diesel::prelude::*;
 use serde::Serialize;
@@ -10,11 +10,16 @@ use sha2::{Digest, Sha256};
 
 use crate::db::audit::{self, Actor, Change};
 use crate::db::items::{self, ItemRow, NewFinding, NewItem, NewLegalBasis, Placement};
-use crate::db::schema::{findings as findings_t, items as items_t, legal_bases, legal_documents};
+use crate::db::schema::{
+    findings as findings_t, items as items_t, legal_bases, legal_documents,
+    submissions as submissions_t,
+};
 use crate::db::submissions::{self, NewSubmission};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::ItemDraft;
 use crate::service::findings;
+use crate::service::parse::{Frame, Parsing};
+use crate::sheets::{FileError, ImportReport, ReportItem};
 
 /// One item as the workbook states it.
 #[derive(Debug, Clone)]
@@ -72,6 +77,14 @@ pub enum CommitError {
         "同一文件中“{0}”出现了两次，请合并或区分名称后重新上传 (the item “{0}” appears twice in the file)"
     )]
     DuplicateItem(String),
+    #[error(
+        "文件未能读完，未保存任何内容 (the file could not be read to its end; nothing was stored)"
+    )]
+    NotRead,
+    /// Items streamed before were changed at the end of their sheet: the commit starts again
+    /// from the whole report (never seen outside this module).
+    #[error("文件需要重新读取 (the file must be read again)")]
+    Reread,
     #[error(transparent)]
     Db(#[from] diesel::result::Error),
 }
@@ -119,25 +132,201 @@ pub fn commit(
     if input.error_count > 0 {
         return Err(CommitError::HasErrors(input.error_count));
     }
-    let sha = sha256_hex(input.bytes);
-    let imported = input.items.len();
-    let outcome = store(conn, actor, input, sha)?;
+    let items: Vec<ReportItem> = input
+        .items
+        .iter()
+        .map(|i| ReportItem {
+            sheet: i.sheet.to_string(),
+            row: i.row,
+            draft: i.draft.clone(),
+            findings: Vec::new(),
+        })
+        .collect();
+    let mut feed = Whole::new(
+        items,
+        Ending {
+            format: input.format.to_string(),
+            report_json: input.report_json,
+            error_count: 0,
+        },
+    );
+    let upload = Upload {
+        round_id: input.round_id,
+        department_id: input.department_id,
+        file_name: input.file_name,
+        bytes: input.bytes,
+        uploaded_by: input.uploaded_by,
+    };
+    let outcome = store(conn, actor, &upload, &mut feed, None)?;
     if matches!(outcome, CommitOutcome::Stored { .. }) {
-        crate::db::backend::refresh_item_statistics(conn, imported);
+        crate::db::backend::refresh_item_statistics(conn, input.items.len());
     }
     Ok(outcome)
 }
 
+/// Where and by whom a file is stored.
+#[derive(Debug, Clone, Copy)]
+pub struct Upload<'a> {
+    pub round_id: i64,
+    pub department_id: i64,
+    pub file_name: &'a str,
+    pub bytes: &'a [u8],
+    pub uploaded_by: Option<i64>,
+}
+
+/// What is known of a file once all its items have come.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    pub format: String,
+    /// The report to store (JSON), items left out.
+    pub report_json: String,
+    pub error_count: usize,
+}
+
+/// The items of a file as the commit takes them: a chunk at a time, in file order, then how
+/// the read ended.
+pub trait Feed: Send {
+    /// The next items, or [`Frame::Reset`]; `None` after the last.
+    fn next_frame(&mut self) -> Option<Frame>;
+    /// After the last frame: how the read ended; `Err` when the file could not be read.
+    fn end(&mut self) -> Result<Ending, CommitError>;
+}
+
+/// A file read whole before the commit.
+struct Whole {
+    items: std::vec::IntoIter<ReportItem>,
+    ending: Option<Ending>,
+}
+
+impl Whole {
+    fn new(items: Vec<ReportItem>, ending: Ending) -> Whole {
+        Whole {
+            items: items.into_iter(),
+            ending: Some(ending),
+        }
+    }
+}
+
+impl Feed for Whole {
+    fn next_frame(&mut self) -> Option<Frame> {
+        let chunk: Vec<ReportItem> = self.items.by_ref().take(ROWS_PER_CHUNK).collect();
+        (!chunk.is_empty()).then_some(Frame::Items(chunk))
+    }
+    fn end(&mut self) -> Result<Ending, CommitError> {
+        self.ending.take().ok_or(CommitError::NotRead)
+    }
+}
+
+/// A file read by the parse child while its items are stored.
+struct Streaming {
+    parsing: Option<Parsing>,
+    /// The child's answer, once [`Feed::end`] has waited for it.
+    answer: Option<Result<ImportReport, FileError>>,
+}
+
+impl Feed for Streaming {
+    fn next_frame(&mut self) -> Option<Frame> {
+        self.parsing.as_mut()?.next_frame()
+    }
+    fn end(&mut self) -> Result<Ending, CommitError> {
+        let answer = match self.parsing.take() {
+            Some(parsing) => self.answer.insert(parsing.finish()),
+            None => self.answer.as_mut().ok_or(CommitError::NotRead)?,
+        };
+        let report = answer.as_ref().map_err(|_| CommitError::NotRead)?;
+        Ok(Ending {
+            format: report.format.as_str().to_string(),
+            report_json: report
+                .to_json_without_items()
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?,
+            error_count: report.errors.len(),
+        })
+    }
+}
+
+/// Reads a file in the parse child and stores its items as the child hands them over, in one
+/// transaction: the read and the writes overlap, on two cores nearly all of the read. Gives the
+/// report (with every item in it when `keep_items`, whatever the commit did; with none
+/// otherwise, its summary still counting them) or why the file cannot be used; and, when the
+/// file could be read, what the commit did — `HasErrors` for a file with row errors, after
+/// which nothing is stored.
+pub fn read_and_commit(
+    conn: &mut DbConnection,
+    actor: &Actor,
+    upload: &Upload<'_>,
+    parsing: Parsing,
+    keep_items: bool,
+) -> Result<(ImportReport, Result<CommitOutcome, CommitError>), FileError> {
+    let mut feed = Streaming {
+        parsing: Some(parsing),
+        answer: None,
+    };
+    let mut kept = Vec::new();
+    let stored = store(
+        conn,
+        actor,
+        upload,
+        &mut feed,
+        keep_items.then_some(&mut kept),
+    );
+    let mut reread = matches!(stored, Err(CommitError::Reread));
+    // The commit may have stopped early (an unchanged file, a duplicate, a failed write, a
+    // reset): the rest of the items still belong in the report.
+    let answer = match (feed.parsing.take(), feed.answer.take()) {
+        (Some(mut parsing), _) => {
+            while let Some(frame) = parsing.next_frame() {
+                match frame {
+                    Frame::Items(items) if keep_items => kept.extend(items),
+                    Frame::Items(_) => {}
+                    Frame::Reset => {
+                        kept.clear();
+                        reread = true;
+                    }
+                }
+            }
+            parsing.finish()
+        }
+        (None, Some(answer)) => answer,
+        (None, None) => Err(FileError::new(crate::sheets::FileErrorCode::Corrupt)),
+    };
+    let mut report = answer?;
+    if reread && !matches!(stored, Err(CommitError::Db(_))) {
+        // Items streamed were changed at the end of their sheet (merged cells): the report has
+        // them all as they finally read, and they are stored from it.
+        let stored = commit_report(conn, actor, upload, &mut report);
+        if !keep_items {
+            report.items = Vec::new();
+        }
+        return Ok((report, stored));
+    }
+    kept.append(&mut report.items);
+    report.items = kept;
+    let stored = match stored {
+        // Row errors come first, whatever else stopped the commit.
+        _ if !report.errors.is_empty() => Err(CommitError::HasErrors(report.errors.len())),
+        Ok(outcome) => {
+            crate::db::backend::refresh_item_statistics(conn, report.summary.items);
+            Ok(outcome)
+        }
+        Err(e) => Err(e),
+    };
+    Ok((report, stored))
+}
+
+/// Stores the items of `feed` as one submission, in one transaction. `kept`, if given, receives
+/// every item the commit took from the feed (so the caller's report can have them back).
 fn store(
     conn: &mut DbConnection,
     actor: &Actor,
-    input: SubmissionInput<'_>,
-    sha: String,
+    upload: &Upload<'_>,
+    feed: &mut dyn Feed,
+    kept: Option<&mut Vec<ReportItem>>,
 ) -> Result<CommitOutcome, CommitError> {
+    let sha = sha256_hex(upload.bytes);
     crate::db::backend::with_write_cache(conn, |conn| {
         write_transaction(conn, |conn| {
-            crate::db::backend::lock_round_imports(conn, input.round_id)?;
-            let previous = submissions::current(conn, input.round_id, input.department_id)?;
+            crate::db::backend::lock_round_imports(conn, upload.round_id)?;
+            let previous = submissions::current(conn, upload.round_id, upload.department_id)?;
             if let Some(prev) = &previous
                 && prev.sha256 == sha
             {
@@ -146,20 +335,21 @@ fn store(
                 });
             }
             let at = now();
+            // The format, report and count are set once the read has ended.
             let submission_id = submissions::insert(
                 conn,
                 &NewSubmission {
-                    round_id: input.round_id,
-                    department_id: input.department_id,
-                    file_name: input.file_name.to_string(),
-                    format: input.format.to_string(),
+                    round_id: upload.round_id,
+                    department_id: upload.department_id,
+                    file_name: upload.file_name.to_string(),
+                    format: "xlsx".to_string(),
                     sha256: sha.clone(),
-                    size_bytes: input.bytes.len() as i64,
-                    content: input.bytes.to_vec(),
-                    report: input.report_json.clone(),
-                    item_count: input.items.len() as i64,
+                    size_bytes: upload.bytes.len() as i64,
+                    content: upload.bytes.to_vec(),
+                    report: String::new(),
+                    item_count: 0,
                     error_count: 0,
-                    uploaded_by: input.uploaded_by,
+                    uploaded_by: upload.uploaded_by,
                     uploaded_at: at,
                     superseded_by: None,
                 },
@@ -170,49 +360,23 @@ fn store(
 
             // What the department had before, keyed by identity.
             let existing: Vec<ItemRow> =
-                items::of_department(conn, input.round_id, input.department_id)?;
+                items::of_department(conn, upload.round_id, upload.department_id)?;
             let existing_ids: Vec<i64> = existing.iter().map(|r| r.id).collect();
             let existing_bases = if existing.is_empty() {
                 HashMap::new()
             } else {
                 items::bases_of(conn, &existing_ids)?
             };
-            let mut by_key: HashMap<String, ItemRow> = existing
+            let by_key: HashMap<String, ItemRow> = existing
                 .into_iter()
                 .map(|r| (r.identity_key.clone(), r))
                 .collect();
-
-            // Each stated item's identity and the earlier statement it restates, if any. The
-            // rows themselves are built, written and dropped a chunk at a time below, so the
-            // file's items are never held twice over (the report and a copy as rows).
-            let mut seen = HashSet::new();
-            let mut keys: Vec<String> = Vec::with_capacity(input.items.len());
-            // Boxed: a row is some 500 bytes, and a first import's 100,000 `None`s would
-            // otherwise reserve 50 MB for nothing.
-            let mut olds: Vec<Option<Box<ItemRow>>> = Vec::with_capacity(input.items.len());
-            for stated in &input.items {
-                let key = items::identity_key(&stated.draft.name, stated.draft.licence.as_deref());
-                olds.push(by_key.remove(&key).map(Box::new));
-                keys.push(key);
-            }
-            for (stated, key) in input.items.iter().zip(&keys) {
-                if !seen.insert(key.as_str()) {
-                    return Err(CommitError::DuplicateItem(stated.draft.name.clone()));
-                }
-            }
-            drop(seen);
-            let prior: Vec<i64> = olds.iter().flatten().map(|o| o.id).collect();
             // Decisions carried over, and the other departments' items (R09), before any write.
             let context = findings::ImportContext::load(
                 conn,
-                input.round_id,
-                input.department_id,
-                &prior,
-                input
-                    .items
-                    .iter()
-                    .zip(&keys)
-                    .map(|(stated, key)| (items::kind_code(stated.draft), key.as_str())),
+                upload.round_id,
+                upload.department_id,
+                &existing_ids,
             )?;
 
             // Bases are linked to the registry's documents as they are stored (R08 reads the link).
@@ -228,51 +392,64 @@ fn store(
                 .map(|(key, id, status, title)| (key, (id, status == "repealed", title)))
                 .collect();
 
-            // The restated items' old bases and findings go first; theirs are written anew.
-            for chunk in prior.chunks(items::INSERT_CHUNK * 4) {
-                diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq_any(chunk)))
-                    .execute(conn)?;
-                diesel::delete(findings_t::table.filter(findings_t::item_id.eq_any(chunk)))
-                    .execute(conn)?;
-            }
-
-            // Rows are built on a second thread a chunk ahead of the connection writing them:
-            // normalising titles, computing findings and copying every field into rows is a
-            // third of the work, and it needs no database. A chunk's items not stored yet are
-            // named by a placeholder id, -1 - their position in the chunk, until they have
-            // their own; a row carries the bits of its open findings, so it is written once.
-            let (tally, written) = std::thread::scope(|scope| {
+            // Rows are built on a second thread a chunk ahead of the connection writing them,
+            // as the items come: normalising titles, computing findings and copying every
+            // field into rows is a third of the work, and it needs no database. A chunk's items
+            // not stored yet are named by a placeholder id, -1 - their position in the chunk,
+            // until they have their own; a row carries the bits of its open findings, so it is
+            // written once.
+            let (built, written) = std::thread::scope(|scope| {
                 let (tx, rx) = std::sync::mpsc::sync_channel::<Chunk>(1);
+                let (spent_tx, spent) = std::sync::mpsc::channel::<Chunk>();
                 let builder = scope.spawn({
-                    let (items, context, documents) = (&input.items, &context, &documents);
-                    let place = (input.round_id, input.department_id, submission_id);
+                    let (context, documents) = (&context, &documents);
+                    let place = (upload.round_id, upload.department_id, submission_id);
+                    let feed = &mut *feed;
                     move || {
                         build_chunks(
-                            items,
-                            keys,
-                            olds,
+                            feed,
+                            kept,
+                            by_key,
                             existing_bases,
                             context,
                             documents,
                             place,
                             at,
                             tx,
+                            spent,
                         )
                     }
                 });
-                let written = write_chunks(conn, rx);
+                let written = write_chunks(conn, rx, spent_tx);
                 // A failed write drops the receiver, which stops the builder at its next chunk.
-                let tally = builder
+                let built = builder
                     .join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
-                (tally, written)
+                (built, written)
             });
             written?;
-            let Tally {
-                added,
-                changed,
-                unchanged,
-            } = tally;
+            let Built {
+                tally:
+                    Tally {
+                        added,
+                        changed,
+                        unchanged,
+                    },
+                by_key,
+                file_keys,
+                count,
+            } = built?;
+            let ending = feed.end()?;
+            if ending.error_count > 0 {
+                return Err(CommitError::HasErrors(ending.error_count));
+            }
+            diesel::update(submissions_t::table.find(submission_id))
+                .set((
+                    submissions_t::format.eq(&ending.format),
+                    submissions_t::report.eq(&ending.report_json),
+                    submissions_t::item_count.eq(count as i64),
+                ))
+                .execute(conn)?;
 
             // Items the new file no longer lists are withdrawn, not deleted: decisions stay.
             let mut removed = Vec::new();
@@ -293,7 +470,8 @@ fn store(
             // item withdrawn here.
             context.refresh_others(
                 conn,
-                input.round_id,
+                upload.round_id,
+                file_keys.iter().map(|(key, kind)| (*kind, key.as_str())),
                 &withdrawn_keys
                     .iter()
                     .map(|(k, i)| (k.as_str(), i.as_str()))
@@ -319,11 +497,11 @@ fn store(
                         .as_ref()
                         .map(|p| serde_json::json!({"submission_id": p.id, "sha256": p.sha256})),
                     after: Some(serde_json::json!({
-                        "round_id": input.round_id,
-                        "department_id": input.department_id,
-                        "file_name": input.file_name,
+                        "round_id": upload.round_id,
+                        "department_id": upload.department_id,
+                        "file_name": upload.file_name,
                         "sha256": sha,
-                        "items": input.items.len(),
+                        "items": count,
                         "added": outcome_count(&outcome, 0),
                         "removed": outcome_count(&outcome, 1),
                         "changed": outcome_count(&outcome, 2),
@@ -355,29 +533,45 @@ struct Tally {
     unchanged: usize,
 }
 
-/// Builds the rows of the file's items a chunk at a time and hands each to `tx`; stops early
-/// when the writer has gone.
+/// What the builder leaves when the feed has run dry.
+struct Built {
+    tally: Tally,
+    /// The department's items the file did not state again.
+    by_key: HashMap<String, ItemRow>,
+    /// The identity key of every item of the file, and its kind.
+    file_keys: HashMap<String, &'static str>,
+    count: usize,
+}
+
+/// Builds the rows of the feed's items a chunk at a time and hands each to `tx`; stops early
+/// when the writer has gone. Every item taken from the feed ends in `kept`, if given.
 #[allow(clippy::too_many_arguments)]
 fn build_chunks(
-    items: &[StatedItem<'_>],
-    keys: Vec<String>,
-    olds: Vec<Option<Box<ItemRow>>>,
+    feed: &mut dyn Feed,
+    mut kept: Option<&mut Vec<ReportItem>>,
+    mut by_key: HashMap<String, ItemRow>,
     mut existing_bases: HashMap<i64, Vec<crate::domain::LegalBasis>>,
     context: &findings::ImportContext,
     documents: &HashMap<String, (i64, bool, String)>,
     (round_id, department_id, submission_id): (i64, i64, i64),
     at: chrono::NaiveDateTime,
     tx: std::sync::mpsc::SyncSender<Chunk>,
-) -> Tally {
+    spent: std::sync::mpsc::Receiver<Chunk>,
+) -> Result<Built, CommitError> {
     let mut tally = Tally {
         added: Vec::new(),
         changed: Vec::new(),
         unchanged: 0,
     };
+    let mut file_keys: HashMap<String, &'static str> = HashMap::new();
     // A file cites the same few titles over and over: each is normalised once.
     let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
-    let mut stated_items = items.iter().zip(keys).zip(olds).peekable();
-    while stated_items.peek().is_some() {
+    while let Some(frame) = feed.next_frame() {
+        spent.try_iter().for_each(drop);
+        let stated = match frame {
+            Frame::Items(items) => items,
+            Frame::Reset => return Err(CommitError::Reread),
+        };
         let placeholder = |n: usize| -1 - n as i64;
         let mut chunk = Chunk {
             fresh: Vec::new(),
@@ -387,17 +581,25 @@ fn build_chunks(
             bases: Vec::new(),
             findings: Vec::new(),
         };
-        for ((stated, key), old) in stated_items.by_ref().take(ROWS_PER_CHUNK) {
+        let mut duplicate = None;
+        for stated in &stated {
+            let key = items::identity_key(&stated.draft.name, stated.draft.licence.as_deref());
+            let kind = items::kind_code(&stated.draft);
+            if file_keys.insert(key.clone(), kind).is_some() {
+                duplicate = Some(stated.draft.name.clone());
+                break;
+            }
+            let old = by_key.remove(&key);
             let n = chunk.len;
             chunk.len += 1;
             let mut row = NewItem::from_draft_keyed(
-                stated.draft,
+                &stated.draft,
                 key,
                 Placement {
                     round_id,
                     department_id,
                     submission_id,
-                    sheet: stated.sheet,
+                    sheet: &stated.sheet,
                     row: stated.row,
                 },
                 at,
@@ -431,7 +633,7 @@ fn build_chunks(
                     id: item_id,
                     kind: &row.kind,
                     identity_key: &row.identity_key,
-                    draft: stated.draft,
+                    draft: &stated.draft,
                     repealed_bases,
                 },
                 at,
@@ -449,7 +651,7 @@ fn build_chunks(
                 Some(old) => {
                     let old_draft =
                         old.to_draft(existing_bases.remove(&old.id).unwrap_or_default());
-                    let fields = changed_fields(&old_draft, stated.draft);
+                    let fields = changed_fields(&old_draft, &stated.draft);
                     if fields.is_empty() && !old.withdrawn {
                         tally.unchanged += 1;
                     } else {
@@ -469,11 +671,24 @@ fn build_chunks(
                 }
             }
         }
+        match kept.as_deref_mut() {
+            Some(kept) => kept.extend(stated),
+            // Dropped here, beside the writer, rather than kept to the end.
+            None => drop(stated),
+        }
+        if let Some(name) = duplicate {
+            return Err(CommitError::DuplicateItem(name));
+        }
         if tx.send(chunk).is_err() {
             break;
         }
     }
-    tally
+    Ok(Built {
+        tally,
+        by_key,
+        count: file_keys.len(),
+        file_keys,
+    })
 }
 
 /// Writes the chunks as they come: the restated items, the new ones (learning their ids), then
@@ -481,15 +696,23 @@ fn build_chunks(
 fn write_chunks(
     conn: &mut DbConnection,
     rx: std::sync::mpsc::Receiver<Chunk>,
+    spent: std::sync::mpsc::Sender<Chunk>,
 ) -> Result<(), CommitError> {
-    for chunk in rx {
+    for mut chunk in rx {
+        // The restated items' old bases and findings go first; theirs are written anew.
+        let restated: Vec<i64> = chunk.restated.iter().map(|(id, _)| *id).collect();
+        if !restated.is_empty() {
+            diesel::delete(legal_bases::table.filter(legal_bases::item_id.eq_any(&restated)))
+                .execute(conn)?;
+            diesel::delete(findings_t::table.filter(findings_t::item_id.eq_any(&restated)))
+                .execute(conn)?;
+        }
         for (id, update) in &chunk.restated {
             diesel::update(items_t::table.find(*id))
                 .set(update)
                 .execute(conn)?;
         }
         let ids = items::insert_items(conn, &chunk.fresh)?;
-        drop(chunk.fresh);
         let mut real = vec![0i64; chunk.len];
         for (&id, &n) in ids.iter().zip(&chunk.fresh_at) {
             real[n] = id;
@@ -499,13 +722,15 @@ fn write_chunks(
                 *id = real[(-1 - *id) as usize];
             }
         };
-        let (mut bases, mut new_findings) = (chunk.bases, chunk.findings);
-        bases.iter_mut().for_each(|b| resolve(&mut b.item_id));
-        new_findings
+        chunk.bases.iter_mut().for_each(|b| resolve(&mut b.item_id));
+        chunk
+            .findings
             .iter_mut()
             .for_each(|f| resolve(&mut f.item_id));
-        items::insert_bases(conn, &bases)?;
-        items::insert_findings(conn, &new_findings)?;
+        items::insert_bases(conn, &chunk.bases)?;
+        items::insert_findings(conn, &chunk.findings)?;
+        // Freed by the builder, whose allocations they are, off this busier thread.
+        let _ = spent.send(chunk);
     }
     Ok(())
 }
@@ -527,42 +752,35 @@ fn outcome_count(outcome: &CommitOutcome, which: usize) -> usize {
 const ROWS_PER_CHUNK: usize = 2_048;
 
 /// Stores a read workbook: its items, and its report without them (they live in the items
-/// table, so the stored report stays small whatever the file's size).
-#[allow(clippy::too_many_arguments)]
+/// table, so the stored report stays small whatever the file's size). The report's items are
+/// taken for the commit and put back.
 pub fn commit_report(
     conn: &mut DbConnection,
     actor: &Actor,
-    round_id: i64,
-    department_id: i64,
-    file_name: &str,
-    bytes: &[u8],
-    report: &crate::sheets::ImportReport,
-    uploaded_by: Option<i64>,
+    upload: &Upload<'_>,
+    report: &mut ImportReport,
 ) -> Result<CommitOutcome, CommitError> {
+    if !report.errors.is_empty() {
+        return Err(CommitError::HasErrors(report.errors.len()));
+    }
     let stored = report
         .to_json_without_items()
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    commit(
-        conn,
-        actor,
-        SubmissionInput {
-            round_id,
-            department_id,
-            file_name,
-            format: report.format.as_str(),
-            bytes,
+    let mut feed = Whole::new(
+        std::mem::take(&mut report.items),
+        Ending {
+            format: report.format.as_str().to_string(),
             report_json: stored,
-            items: report
-                .items
-                .iter()
-                .map(|i| StatedItem {
-                    sheet: &i.sheet,
-                    row: i.row,
-                    draft: &i.draft,
-                })
-                .collect(),
-            error_count: report.errors.len(),
-            uploaded_by,
+            error_count: 0,
         },
-    )
+    );
+    let mut kept = Vec::with_capacity(feed.items.len());
+    let outcome = store(conn, actor, upload, &mut feed, Some(&mut kept));
+    kept.extend(feed.items);
+    report.items = kept;
+    let outcome = outcome?;
+    if matches!(outcome, CommitOutcome::Stored { .. }) {
+        crate::db::backend::refresh_item_statistics(conn, report.items.len());
+    }
+    Ok(outcome)
 }

@@ -42,6 +42,16 @@ pub fn resolve_round(conn: &mut DbConnection, round: Option<i64>) -> Result<i64,
     }
 }
 
+/// The department of a code.
+pub fn resolve_department_code(conn: &mut DbConnection, code: &str) -> Result<i64, RegistryError> {
+    departments::table
+        .filter(departments::code.eq(code))
+        .select(departments::id)
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| RegistryError::UnknownDepartment(code.to_string()))
+}
+
 /// The department by code, or the one every item of the file names in 实施部门 (matched by
 /// full or short name, width and traditional characters ignored).
 pub fn resolve_department(
@@ -50,12 +60,7 @@ pub fn resolve_department(
     report: &ImportReport,
 ) -> Result<i64, RegistryError> {
     if let Some(code) = code {
-        return departments::table
-            .filter(departments::code.eq(code))
-            .select(departments::id)
-            .first(conn)
-            .optional()?
-            .ok_or_else(|| RegistryError::UnknownDepartment(code.to_string()));
+        return resolve_department_code(conn, code);
     }
     let mut named: Vec<String> = report
         .drafts()

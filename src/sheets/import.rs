@@ -26,6 +26,18 @@ pub const HEADER_SCAN_ROWS: u32 = 30;
 /// read a second time for them).
 const ALWAYS_MERGE_ROWS: u32 = 5_000;
 
+/// Items handed on at a time when a reader streams them (see [`Streamed`]).
+const STREAM_ITEMS: usize = 2_048;
+
+/// What a streaming read hands on while it reads: items that are final, or word that items
+/// handed on before may still change (merged cells of a big sheet fill required cells found
+/// empty, and the sheet's merged areas are only known at its end) — the items then come whole
+/// in the report, and none are streamed any more.
+pub enum Streamed<'a> {
+    Items(&'a [ReportItem]),
+    Reset,
+}
+
 /// Distinct texts remembered per parsed column; the low-cardinality columns (cycles,
 /// dispositions, yes/no, levels) repeat a handful of texts over thousands of rows.
 const CACHE_ENTRIES: usize = 4_096;
@@ -240,16 +252,28 @@ struct Problem {
 }
 
 /// Builds the report while the reader hands over rows.
-pub(crate) struct Import {
+pub(crate) struct Import<'s> {
     lang: Lang,
     report: ImportReport,
     caches: Caches,
     sheet: Option<SheetState>,
     any_header: bool,
+    /// Where final items go as they are read, if anywhere.
+    sink: Option<&'s mut (dyn FnMut(Streamed<'_>) + Send)>,
+    /// Items handed to the sink so far (`report.items[..streamed]`).
+    streamed: usize,
+    /// The sink was told to forget what it had.
+    reset: bool,
 }
 
-impl Import {
-    pub(crate) fn new(file_name: &str, sha256: String, sniffed: &Sniffed, lang: Lang) -> Import {
+impl<'s> Import<'s> {
+    pub(crate) fn new(
+        file_name: &str,
+        sha256: String,
+        sniffed: &Sniffed,
+        lang: Lang,
+        sink: Option<&'s mut (dyn FnMut(Streamed<'_>) + Send)>,
+    ) -> Import<'s> {
         let mut report = ImportReport {
             file: file_name.to_string(),
             sha256,
@@ -299,7 +323,54 @@ impl Import {
             caches: Caches::default(),
             sheet: None,
             any_header: false,
+            sink,
+            streamed: 0,
+            reset: false,
         }
+    }
+
+    /// Hands on the sheet's items read so far once no merged cell can change them any more: the
+    /// sheet is past [`ALWAYS_MERGE_ROWS`] and no required cell is waiting for a merged one.
+    fn stream_ready(&mut self, meta: &SheetMeta) {
+        if self.sink.is_none() || self.reset {
+            return;
+        }
+        if !meta.pending.is_empty() {
+            if self.streamed > meta.first_item {
+                self.reset = true;
+                if let Some(sink) = self.sink.as_mut() {
+                    sink(Streamed::Reset);
+                }
+            }
+            return;
+        }
+        let in_sheet = self.report.items.len() - meta.first_item;
+        if in_sheet > ALWAYS_MERGE_ROWS as usize
+            && self.report.items.len() - self.streamed >= STREAM_ITEMS
+        {
+            self.stream_rest(true);
+        }
+    }
+
+    /// Hands on the items not handed on yet (`evaluate`: their findings computed first).
+    fn stream_rest(&mut self, evaluate: bool) {
+        let Some(sink) = self.sink.as_mut() else {
+            return;
+        };
+        if self.reset || self.streamed == self.report.items.len() {
+            return;
+        }
+        let lang = self.lang;
+        let rest = &mut self.report.items[self.streamed..];
+        if evaluate {
+            for item in rest.iter_mut() {
+                item.findings = evaluate_file(&item.draft, lang);
+            }
+        }
+        for chunk in rest.chunks(STREAM_ITEMS) {
+            sink(Streamed::Items(chunk));
+        }
+        self.streamed = self.report.items.len();
     }
 
     /// The report, or `no_header` when no sheet had a header row.
@@ -943,9 +1014,16 @@ impl Import {
         }
 
         let lang = self.lang;
-        for item in &mut self.report.items[meta.first_item..] {
+        // Items already handed on have their findings (and, unless reset, cannot have changed).
+        let from = if self.reset {
+            meta.first_item
+        } else {
+            meta.first_item.max(self.streamed)
+        };
+        for item in &mut self.report.items[from..] {
             item.findings = evaluate_file(&item.draft, lang);
         }
+        self.stream_rest(false);
         if let Some(sheet) = self.report.sheets.iter_mut().rev().find(|s| s.name == name) {
             sheet.rows = item_rows;
         }
@@ -961,7 +1039,7 @@ impl Import {
     }
 }
 
-impl Visitor for Import {
+impl Visitor for Import<'_> {
     fn begin_sheet(&mut self, name: &str, hidden: bool) -> Flow {
         if hidden {
             self.notice(
@@ -994,6 +1072,9 @@ impl Visitor for Import {
         };
         state.meta.had_cells = true;
         let flow = self.row_of(&mut state, row, cells);
+        if matches!(state.phase, Phase::Reading(_)) {
+            self.stream_ready(&state.meta);
+        }
         self.sheet = Some(state);
         flow
     }

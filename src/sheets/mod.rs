@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 
 pub use annotate::{AnnotateError, annotate};
 pub use guard::{FileError, FileErrorCode, Format, Limits};
+pub use import::Streamed;
 pub use report::{CellError, ImportReport, Notice, ReportItem, SheetReport, Summary};
 pub use template::write_template;
 
@@ -32,9 +33,33 @@ pub fn read_workbook(
     limits: &Limits,
     lang: Lang,
 ) -> Result<ImportReport, FileError> {
+    read(file_name, bytes, limits, lang, None)
+}
+
+/// [`read_workbook`], handing each item to `sink` as soon as nothing further in the file can
+/// change it (in order, a few thousand at a time), so that a caller can store items while the
+/// rest are read. The report still holds every item. After [`Streamed::Reset`] nothing more is
+/// streamed and what was streamed must be forgotten: the report's items are the truth.
+pub fn read_workbook_streaming(
+    file_name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    lang: Lang,
+    sink: &mut (dyn FnMut(Streamed<'_>) + Send),
+) -> Result<ImportReport, FileError> {
+    read(file_name, bytes, limits, lang, Some(sink))
+}
+
+fn read(
+    file_name: &str,
+    bytes: &[u8],
+    limits: &Limits,
+    lang: Lang,
+    sink: Option<&mut (dyn FnMut(Streamed<'_>) + Send)>,
+) -> Result<ImportReport, FileError> {
     let sniffed = guard::sniff(file_name, bytes, limits)?;
     let sha256 = hex::encode(Sha256::digest(bytes));
-    let mut import = import::Import::new(file_name, sha256, &sniffed, lang);
+    let mut import = import::Import::new(file_name, sha256, &sniffed, lang, sink);
     read::visit(file_name, bytes, &sniffed, limits, &mut import)?;
     import.finish()
 }

@@ -190,16 +190,15 @@ pub async fn upload(
     let user_id = principal.user_id;
     let (outcome, report) = db
         .run_import(move |c| {
-            let outcome = import::commit_report(
-                c,
-                &actor,
-                target.round_id,
-                target.department_id,
-                &file_name,
-                &bytes,
-                &report,
-                Some(user_id),
-            );
+            let mut report = report;
+            let upload = import::Upload {
+                round_id: target.round_id,
+                department_id: target.department_id,
+                file_name: &file_name,
+                bytes: &bytes,
+                uploaded_by: Some(user_id),
+            };
+            let outcome = import::commit_report(c, &actor, &upload, &mut report);
             Ok::<_, DbError>((outcome, report))
         })
         .await?;

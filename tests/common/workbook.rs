@@ -165,6 +165,16 @@ fn row_values(i: usize, offset: usize) -> [(Field, String); 14] {
 /// A department's workbook as the template lays it out: sheet 年检事项, the header in row 1,
 /// `rows` items below it; serial numbers are numbers, the rest text.
 pub fn workbook_bytes(rows: usize, offset: usize) -> Vec<u8> {
+    workbook_bytes_with(rows, offset, |_, _| {})
+}
+
+/// [`workbook_bytes`], with `edit` given the sheet and the column of each field before the
+/// workbook is saved (to overwrite a cell, merge cells…). Item `i` is on 0-based row `i + 1`.
+pub fn workbook_bytes_with(
+    rows: usize,
+    offset: usize,
+    edit: impl FnOnce(&mut rust_xlsxwriter::Worksheet, &HashMap<Field, u16>),
+) -> Vec<u8> {
     let kind = Kind::Inspection;
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -196,5 +206,6 @@ pub fn workbook_bytes(rows: usize, offset: usize) -> Vec<u8> {
             }
         }
     }
+    edit(sheet, &col_of);
     workbook.save_to_buffer().expect("workbook")
 }
