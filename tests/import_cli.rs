@@ -398,13 +398,27 @@ fn seeded_sqlite(dir: &Path, name: &str) -> String {
     url
 }
 
+/// An item as [`stored_lines`] reads it: id, row, name, identity key, cycle, kind, open
+/// severities, self-set.
+type ItemLine = (i64, i64, String, String, Option<i64>, String, i64, bool);
+/// A basis: item, position, title, article, level, level inferred, document.
+type BasisLine = (
+    i64,
+    i64,
+    String,
+    Option<String>,
+    Option<String>,
+    bool,
+    Option<i64>,
+);
+
 /// Every stored item with its bases and findings, one line each, in row order: what two
 /// imports of the same file must agree on (ids and times left out).
 fn stored_lines(url: &str) -> Vec<String> {
     use nianjian::db::schema::{findings, legal_bases};
     let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(url).unwrap()).unwrap();
     let mut conn = db.conn().unwrap();
-    let rows: Vec<(i64, i64, String, String, Option<i64>, String, i64, bool)> = items::table
+    let rows: Vec<ItemLine> = items::table
         .select((
             items::id,
             items::row_number,
@@ -418,15 +432,7 @@ fn stored_lines(url: &str) -> Vec<String> {
         .order(items::row_number)
         .load(&mut conn)
         .unwrap();
-    let bases: Vec<(
-        i64,
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-        bool,
-        Option<i64>,
-    )> = legal_bases::table
+    let bases: Vec<BasisLine> = legal_bases::table
         .select((
             legal_bases::item_id,
             legal_bases::position,
@@ -491,35 +497,47 @@ fn a_big_file_stored_while_it_is_read_matches_the_file_read_first_and_stored_aft
     let file = dir.path().join("big.xlsx");
     std::fs::write(&file, &bytes).unwrap();
 
-    // The command line with the department named: read and stored at once.
-    let streamed = seeded_sqlite(dir.path(), "streamed.db");
-    let out = run(
-        dir.path(),
-        &[
-            "import",
-            "--department",
-            "SD-JT",
-            "--round",
-            "1",
-            file.to_str().unwrap(),
-        ],
-        &[("DATABASE_URL", &streamed)],
-    );
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(
-        stdout.contains(&format!("共 {STREAMED_ROWS} 项")),
-        "{stdout}"
-    );
-    assert!(
-        stdout.contains(&format!("新增 {STREAMED_ROWS}")),
-        "{stdout}"
-    );
+    // The command line with the department named: read and stored at once, on every backend.
+    let backends = common::TestDb::all();
+    for test_db in &backends {
+        let mut conn = test_db.db.conn().unwrap();
+        let region = common::seed::region(&mut conn, "370000", "山东省", "province", None);
+        common::seed::department(&mut conn, region, "SD-JT", "山东省交通运输厅");
+        common::seed::round(&mut conn, region, "2026年清理");
+    }
+    let streamed: Vec<String> = backends
+        .iter()
+        .map(|t| common::instances::url_text(&t.url))
+        .collect();
+    for url in &streamed {
+        let out = run(
+            dir.path(),
+            &[
+                "import",
+                "--department",
+                "SD-JT",
+                "--round",
+                "1",
+                file.to_str().unwrap(),
+            ],
+            &[("DATABASE_URL", url)],
+        );
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{url}: {stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            stdout.contains(&format!("共 {STREAMED_ROWS} 项")),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("新增 {STREAMED_ROWS}")),
+            "{stdout}"
+        );
+    }
 
     // The same bytes read whole in this process, then stored.
     let whole = seeded_sqlite(dir.path(), "whole.db");
@@ -555,11 +573,14 @@ fn a_big_file_stored_while_it_is_read_matches_the_file_read_first_and_stored_aft
             "the items are given back"
         );
     }
-    let (a, b) = (stored_lines(&streamed), stored_lines(&whole));
-    assert!(a.len() > 2 * STREAMED_ROWS, "items, bases and findings");
-    assert_eq!(a.len(), b.len());
-    for (x, y) in a.iter().zip(&b) {
-        assert_eq!(x, y);
+    let b = stored_lines(&whole);
+    assert!(b.len() > 2 * STREAMED_ROWS, "items, bases and findings");
+    for url in &streamed {
+        let a = stored_lines(url);
+        assert_eq!(a.len(), b.len(), "{url}");
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x, y, "{url}");
+        }
     }
 
     // The JSON report of a streamed import still lists every item, in file order.
