@@ -204,13 +204,7 @@ fn commit(b: Bencher, rows: usize, open: fn() -> Option<ScratchDb>) {
     };
     b.with_inputs(setup)
         .bench_local_values(|(mut conn, db, p, mut report): Input| {
-            let upload = Upload {
-                round_id: p.round,
-                department_id: p.departments[0],
-                file_name: &name,
-                bytes,
-                uploaded_by: None,
-            };
+            let upload = upload(&p, &name, bytes);
             let outcome =
                 commit_report(&mut conn, &Actor::cli(), &upload, &mut report).expect("commit");
             assert!(
@@ -240,6 +234,17 @@ fn read_and_commit_into(b: Bencher, rows: usize, open: fn() -> Option<ScratchDb>
         });
 }
 
+/// The workbook as the province's first department uploads it from the command line.
+fn upload<'a>(p: &Province, name: &'a str, bytes: &'a [u8]) -> Upload<'a> {
+    Upload {
+        round_id: p.round,
+        department_id: p.departments[0],
+        file_name: name,
+        bytes,
+        uploaded_by: None,
+    }
+}
+
 /// The built `nianjian` binary as the parse child, with room for the biggest workbook.
 fn sandbox() -> Sandbox {
     Sandbox::with_exe(env!("CARGO_BIN_EXE_nianjian"), 2048, 120)
@@ -247,13 +252,7 @@ fn sandbox() -> Sandbox {
 
 fn read_and_commit_once(sandbox: &Sandbox, rows: usize, conn: &mut Conn, p: &Province) {
     let (bytes, limits, name) = dry_run_inputs(rows);
-    let upload = Upload {
-        round_id: p.round,
-        department_id: p.departments[0],
-        file_name: &name,
-        bytes,
-        uploaded_by: None,
-    };
+    let upload = upload(p, &name, bytes);
     let parsing = sandbox
         .start(&name, bytes, Lang::Zh, &limits, true)
         .expect("child");

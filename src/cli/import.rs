@@ -63,6 +63,13 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         .with_context(|| format!("无法读取文件 (cannot read) {}", args.file.display()))?;
 
     let sandbox = Sandbox::current(settings.import_memory_mib, settings.import_timeout_secs)?;
+    let upload_to = |round_id, department_id| service::import::Upload {
+        round_id,
+        department_id,
+        file_name: &file_name,
+        bytes: &bytes,
+        uploaded_by: None,
+    };
     let (report, committed) = if let Some((db, round, department)) = known_target(&args, &settings)
     {
         // Where the file goes is known before it is read: its items are stored as the parse
@@ -82,13 +89,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
             }
         };
         let mut conn = db.conn()?;
-        let upload = service::import::Upload {
-            round_id: round,
-            department_id: department,
-            file_name: &file_name,
-            bytes: &bytes,
-            uploaded_by: None,
-        };
+        let upload = upload_to(round, department);
         // Only the JSON report lists the items: the human one (and the annotated workbook)
         // need not keep 100,000 of them to the end.
         let keep_items = args.json;
@@ -144,13 +145,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                     Lang::En => format!("Storing {} items in the database…", report.items.len()),
                 }
             );
-            let upload = service::import::Upload {
-                round_id: round,
-                department_id: department,
-                file_name: &file_name,
-                bytes: &bytes,
-                uploaded_by: None,
-            };
+            let upload = upload_to(round, department);
             Some(service::import::commit_report(
                 &mut conn,
                 &Actor::cli(),
