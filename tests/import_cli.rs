@@ -280,6 +280,36 @@ fn a_parse_that_overruns_its_limits_kills_only_the_child() {
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
         assert!(stderr.contains("上限"), "{stderr}");
+
+        // The same when the file is stored as it is read (the department named): the
+        // transaction already open is undone and nothing is stored.
+        let url = seeded_sqlite(dir.path(), &format!("limits-{}.db", env[1].1));
+        let env = [env[0], env[1], ("DATABASE_URL", url.as_str())];
+        let out = run(
+            dir.path(),
+            &["import", "--department", "SD-JT", file.to_str().unwrap()],
+            &env,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{env:?}: {stderr}");
+        assert!(stderr.contains("上限"), "{stderr}");
+        assert!(
+            stderr.contains("正在读取并保存"),
+            "the streamed route: {stderr}"
+        );
+        let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(&url).unwrap()).unwrap();
+        let mut conn = db.conn().unwrap();
+        assert_eq!(
+            submissions::table
+                .count()
+                .get_result::<i64>(&mut conn)
+                .unwrap(),
+            0
+        );
+        assert_eq!(
+            items::table.count().get_result::<i64>(&mut conn).unwrap(),
+            0
+        );
     }
 }
 
