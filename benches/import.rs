@@ -25,7 +25,7 @@ use nianjian::db::Conn;
 use nianjian::db::audit::Actor;
 use nianjian::domain::Lang;
 use nianjian::service::import::{CommitOutcome, Upload, commit_report, read_and_commit};
-use nianjian::service::parse::Sandbox;
+use nianjian::service::parse::{Sandbox, WithItems};
 use nianjian::sheets::ImportReport;
 
 fn main() {
@@ -254,10 +254,9 @@ fn read_and_commit_once(sandbox: &Sandbox, rows: usize, conn: &mut Conn, p: &Pro
     let (bytes, limits, name) = dry_run_inputs(rows);
     let upload = upload(p, &name, bytes);
     let parsing = sandbox
-        .start(&name, bytes, Lang::Zh, &limits, true)
+        .start(&name, bytes, Lang::Zh, &limits, WithItems::Drafts)
         .expect("child");
-    let (report, stored) =
-        read_and_commit(conn, &Actor::cli(), &upload, parsing, false).expect("read");
+    let (report, stored) = read_and_commit(conn, &Actor::cli(), &upload, parsing).expect("read");
     let outcome = stored.expect("commit");
     assert!(matches!(outcome, CommitOutcome::Stored { ref added, .. } if added.len() == rows));
     assert_eq!(report.summary.items, rows);

@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::db::audit::Actor;
 use crate::domain::Lang;
 use crate::service::import::{CommitError, CommitOutcome};
-use crate::service::parse::Sandbox;
+use crate::service::parse::{Sandbox, WithItems};
 use crate::service::{self, registry};
 use crate::sheets::{self, ImportReport};
 
@@ -81,7 +81,15 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 "Reading and storing in the database…"
             )
         );
-        let parsing = match sandbox.start(&file_name, &bytes, args.lang, &limits, true) {
+        // Only the JSON report lists the items: the human one (and the annotated workbook)
+        // need not keep 100,000 of them to the end, nor their findings, which the commit works
+        // out again against the database.
+        let with_items = if args.json {
+            WithItems::All
+        } else {
+            WithItems::Drafts
+        };
+        let parsing = match sandbox.start(&file_name, &bytes, args.lang, &limits, with_items) {
             Ok(parsing) => parsing,
             Err(e) => {
                 eprintln!("{}", e.message(args.lang));
@@ -90,16 +98,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         };
         let mut conn = db.conn()?;
         let upload = upload_to(round, department);
-        // Only the JSON report lists the items: the human one (and the annotated workbook)
-        // need not keep 100,000 of them to the end.
-        let keep_items = args.json;
-        match service::import::read_and_commit(
-            &mut conn,
-            &Actor::cli(),
-            &upload,
-            parsing,
-            keep_items,
-        ) {
+        match service::import::read_and_commit(&mut conn, &Actor::cli(), &upload, parsing) {
             Ok((report, stored)) => (report, Some(stored)),
             Err(e) => {
                 eprintln!("{}", e.message(args.lang));
@@ -109,7 +108,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
     } else {
         // A dry run that prints only the summary and the findings needs no items from the
         // child.
-        let with_items = args.json || !args.dry_run;
+        let with_items = if args.json || !args.dry_run {
+            WithItems::All
+        } else {
+            WithItems::No
+        };
         match sandbox.parse_report(&file_name, &bytes, args.lang, &limits, with_items) {
             Ok(report) => (report, None),
             Err(e) => {

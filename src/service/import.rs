@@ -18,7 +18,7 @@ use crate::db::submissions::{self, NewSubmission};
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::ItemDraft;
 use crate::service::findings;
-use crate::service::parse::{Frame, Parsing};
+use crate::service::parse::{Frame, Parsing, WithItems};
 use crate::sheets::{FileError, ImportReport, ReportItem};
 
 /// One item as the workbook states it.
@@ -246,17 +246,28 @@ impl Feed for Streaming {
 
 /// Reads a file in the parse child and stores its items as the child hands them over, in one
 /// transaction: the read and the writes overlap, on two cores nearly all of the read. Gives the
-/// report (with every item in it when `keep_items`, whatever the commit did; with none
-/// otherwise, its summary still counting them) or why the file cannot be used; and, when the
-/// file could be read, what the commit did — `HasErrors` for a file with row errors, after
-/// which nothing is stored.
+/// report (with every item in it when the child was started with [`WithItems::All`], whatever
+/// the commit did; with none for [`WithItems::Drafts`], its summary still counting them) or
+/// why the file cannot be used; and, when the file could be read, what the commit did —
+/// `HasErrors` for a file with row errors, after which nothing is stored. A child started with
+/// [`WithItems::No`] hands over nothing to store: refused.
 pub fn read_and_commit(
     conn: &mut DbConnection,
     actor: &Actor,
     upload: &Upload<'_>,
     parsing: Parsing,
-    keep_items: bool,
 ) -> Result<(ImportReport, Result<CommitOutcome, CommitError>), FileError> {
+    let keep_items = match parsing.with_items() {
+        WithItems::All => true,
+        WithItems::Drafts => false,
+        WithItems::No => {
+            return Err(
+                FileError::new(crate::sheets::FileErrorCode::Corrupt).with_detail(
+                    crate::sheets::guard::Detail::Reader("internal: a parse without items".into()),
+                ),
+            );
+        }
+    };
     let mut feed = Streaming {
         parsing: Some(parsing),
         answer: None,

@@ -14,3 +14,4 @@ pub mod publish;
 pub mod registry;
 pub mod review;
 pub mod submit;
+pub mod wire;

@@ -20,10 +20,20 @@ pub struct ParseRequest {
     pub file_name: String,
     pub lang: Lang,
     pub limits: Limits,
-    /// `false`: the answer leaves the items out (the summary still counts them) — for a dry
-    /// run that prints only the summary and the findings, which need not ship and parse some
-    /// 90 MB of JSON for 100,000 rows.
-    pub with_items: bool,
+    pub with_items: WithItems,
+}
+
+/// How much of the items the child hands over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WithItems {
+    /// None (the summary still counts them): for a dry run that prints only the summary and
+    /// the findings, which need not ship 100,000 items it does not show.
+    No,
+    /// Their statements without their findings: for a commit that works the findings out
+    /// again against the database and keeps no items for its report.
+    Drafts,
+    /// Everything the report lists.
+    All,
 }
 
 /// What the child answers on stdout.
@@ -75,19 +85,19 @@ impl Sandbox {
         lang: Lang,
         limits: &Limits,
     ) -> Result<ImportReport, FileError> {
-        self.parse_report(file_name, bytes, lang, limits, true)
+        self.parse_report(file_name, bytes, lang, limits, WithItems::All)
     }
 
-    /// [`parse`](Self::parse), or with `with_items: false` the report's `items` left empty: all
-    /// its other parts (the summary counting the items, the sheets, notices and findings) as
-    /// `parse` gives them.
+    /// [`parse`](Self::parse), with as much of the items as `with_items` says: all the report's
+    /// other parts (the summary counting the items, the sheets, notices and errors) as `parse`
+    /// gives them.
     pub fn parse_report(
         &self,
         file_name: &str,
         bytes: &[u8],
         lang: Lang,
         limits: &Limits,
-        with_items: bool,
+        with_items: WithItems,
     ) -> Result<ImportReport, FileError> {
         let mut parsing = self.start(file_name, bytes, lang, limits, with_items)?;
         let mut items = Vec::new();
@@ -112,7 +122,7 @@ impl Sandbox {
         bytes: &[u8],
         lang: Lang,
         limits: &Limits,
-        with_items: bool,
+        with_items: WithItems,
     ) -> Result<Parsing, FileError> {
         if bytes.is_empty() {
             return Err(FileError::new(FileErrorCode::EmptyFile));
@@ -197,6 +207,7 @@ impl Sandbox {
         });
         Ok(Parsing {
             file_name: file_name.to_string(),
+            with_items,
             frames: Some(frames),
             abort,
             threads: Some(Threads {
@@ -222,6 +233,7 @@ pub enum Frame {
 /// the child.
 pub struct Parsing {
     file_name: String,
+    with_items: WithItems,
     frames: Option<std::sync::mpsc::Receiver<Frame>>,
     abort: Arc<AtomicBool>,
     threads: Option<Threads>,
@@ -235,6 +247,11 @@ struct Threads {
 }
 
 impl Parsing {
+    /// What the child was asked to hand over.
+    pub fn with_items(&self) -> WithItems {
+        self.with_items
+    }
+
     /// The next items (or a reset) the child has read; `None` once it has no more to give.
     pub fn next_frame(&mut self) -> Option<Frame> {
         self.frames.as_ref()?.recv().ok()
@@ -296,7 +313,7 @@ impl Drop for Parsing {
 }
 
 /// Frame tags on the child's stdout: each frame is its tag, its length (8 bytes, little end
-/// first) and that much JSON.
+/// first) and that many bytes — items in the form of [`super::wire`], the rest JSON.
 const FRAME_ITEMS: u8 = b'I';
 const FRAME_RESET: u8 = b'X';
 const FRAME_ANSWER: u8 = b'A';
@@ -329,9 +346,9 @@ fn read_frames(
             Err(e) => break Err(format!("a cut frame: {e}")),
         }
         match head[0] {
-            FRAME_ITEMS if wanted => match serde_json::from_slice(&buffer) {
+            FRAME_ITEMS if wanted => match super::wire::take_items(&buffer) {
                 Ok(items) => wanted = tx.send(Frame::Items(items)).is_ok(),
-                Err(e) => break Err(e.to_string()),
+                Err(e) => break Err(e),
             },
             FRAME_RESET if wanted => wanted = tx.send(Frame::Reset).is_ok(),
             FRAME_ITEMS | FRAME_RESET => {}
@@ -344,7 +361,8 @@ fn read_frames(
     answer
 }
 
-/// Writes one frame of `value` (see [`FRAME_ITEMS`]); `buffer` is reused between frames.
+/// Writes one frame of `value` as JSON (see [`FRAME_ITEMS`]); `buffer` is reused between
+/// frames.
 fn write_frame(
     out: &mut impl Write,
     tag: u8,
@@ -352,9 +370,11 @@ fn write_frame(
     buffer: &mut Vec<u8>,
 ) -> bool {
     buffer.clear();
-    if serde_json::to_writer(&mut *buffer, value).is_err() {
-        return false;
-    }
+    serde_json::to_writer(&mut *buffer, value).is_ok() && write_bytes(out, tag, buffer)
+}
+
+/// Writes one frame of `bytes`.
+fn write_bytes(out: &mut impl Write, tag: u8, buffer: &[u8]) -> bool {
     out.write_all(&[tag]).is_ok()
         && out.write_all(&(buffer.len() as u64).to_le_bytes()).is_ok()
         && out.write_all(buffer).is_ok()
@@ -398,12 +418,16 @@ pub fn child_main() -> std::process::ExitCode {
     // Items go out as soon as they are final, so the parent can store them while the rest
     // are read; after a reset the answer carries them all.
     let (mut written, mut reset) = (true, false);
-    let read = if request.with_items {
+    let streamed = request.with_items != WithItems::No;
+    let findings = request.with_items == WithItems::All;
+    let read = if streamed {
         let mut sink = |streamed: sheets::Streamed<'_>| {
             written = written
                 && match streamed {
                     sheets::Streamed::Items(items) => {
-                        write_frame(&mut out, FRAME_ITEMS, &items, &mut buffer)
+                        buffer.clear();
+                        super::wire::put_items(items, findings, &mut buffer);
+                        write_bytes(&mut out, FRAME_ITEMS, &buffer)
                     }
                     sheets::Streamed::Reset => {
                         reset = true;
@@ -424,7 +448,7 @@ pub fn child_main() -> std::process::ExitCode {
     let answer = match read {
         Ok(mut report) => {
             // Items streamed are not sent again; without items asked for, none are sent.
-            if !request.with_items || !reset {
+            if !streamed || !reset {
                 std::mem::forget(std::mem::take(&mut report.items));
             }
             ParseAnswer::Report(report)
