@@ -146,6 +146,9 @@ impl Sandbox {
         let mut cmd = Command::new(&self.exe);
         cmd.arg(CHILD_COMMAND)
             .env("NIANJIAN_LOG", "error")
+            // The allocator (mimalloc) reserves address space a gibibyte at a time, which alone
+            // would overrun the RLIMIT_AS below; in 64 MiB steps it stays within the budget.
+            .env("MIMALLOC_ARENA_RESERVE", "64MiB")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
