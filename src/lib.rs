@@ -8,9 +8,9 @@
 /// The allocator of every binary built on this crate (the server, the command line and its
 /// parse child, the tests and benches). An import of 100,000 rows makes and frees a few million
 /// small strings across five threads: glibc's malloc spent a fifth of its CPU time on them,
-/// mimalloc about a quarter of that. Built without transparent huge pages, which had the kernel zero
-/// 2 MiB pages for the allocator's fresh spans (a quarter of the import's CPU). BENCHMARKS.md
-/// has the A/B.
+/// mimalloc about a quarter of that. Built without transparent huge pages, which had the kernel
+/// zero 2 MiB pages for the allocator's fresh spans (a quarter of the import's CPU).
+/// BENCHMARKS.md has the A/B.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
