@@ -335,9 +335,10 @@ fn ids_are_64_bit_on_every_backend() {
 #[test]
 fn bulk_inserts_store_what_diesel_would() {
     use nianjian::db::items::{
-        self as item_rows, FindingRow, ItemRow, LegalBasisRow, NewFinding, NewItem, NewLegalBasis,
+        self as item_rows, FindingRow, ItemRow, LegalBasisRow, MessageIds, NewFinding, NewItem,
+        NewLegalBasis, StoredFinding,
     };
-    use nianjian::db::schema::{findings, legal_bases};
+    use nianjian::db::schema::{finding_messages, findings, legal_bases};
     let at = chrono::NaiveDate::from_ymd_opt(2026, 11, 27)
         .and_then(|d| d.and_hms_micro_opt(8, 9, 10, 123_456))
         .expect("time");
@@ -436,7 +437,11 @@ fn bulk_inserts_store_what_diesel_would() {
                     basis(bulk_ids[1], None),
                 ],
             )?;
-            item_rows::insert_findings(c, &[finding(bulk_ids[0], "R03")])
+            item_rows::insert_findings(
+                c,
+                &mut MessageIds::default(),
+                &[finding(bulk_ids[0], "R03")],
+            )
         })
         .expect("bulk bases and findings");
         for row in [
@@ -448,8 +453,19 @@ fn bulk_inserts_store_what_diesel_would() {
                 .execute(&mut conn)
                 .expect("diesel basis");
         }
+        let f = finding(diesel_ids[0], "R03");
+        let message_id = MessageIds::default()
+            .id(&mut conn, &f.message_zh, &f.message_en)
+            .expect("message");
         diesel::insert_into(findings::table)
-            .values(&finding(diesel_ids[0], "R03"))
+            .values(&StoredFinding {
+                item_id: f.item_id,
+                code: &f.code,
+                severity: &f.severity,
+                resolved: f.resolved,
+                computed_at: f.computed_at,
+                message_id,
+            })
             .execute(&mut conn)
             .expect("diesel finding");
         for (b, d) in bulk_ids.iter().zip(&diesel_ids) {
@@ -466,8 +482,9 @@ fn bulk_inserts_store_what_diesel_would() {
         }
         let finding_of = |conn: &mut DbConnection, id: i64| {
             let mut row: FindingRow = findings::table
+                .inner_join(finding_messages::table)
                 .filter(findings::item_id.eq(id))
-                .select(FindingRow::as_select())
+                .select(FindingRow::COLUMNS)
                 .first(conn)
                 .expect("finding");
             (row.id, row.item_id) = (0, 0);
@@ -488,6 +505,7 @@ fn bulk_inserts_store_what_diesel_would() {
         let err = write_transaction(&mut conn, |c| {
             item_rows::insert_findings(
                 c,
+                &mut MessageIds::default(),
                 &[finding(bulk_ids[1], "R10"), finding(bulk_ids[1], "R99")],
             )
         })

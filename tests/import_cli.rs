@@ -445,7 +445,7 @@ type BasisLine = (
 /// Every stored item with its bases and findings, one line each, in row order: what two
 /// imports of the same file must agree on (ids and times left out).
 fn stored_lines(url: &str) -> Vec<String> {
-    use nianjian::db::schema::{findings, legal_bases};
+    use nianjian::db::schema::{finding_messages, findings, legal_bases};
     let db = nianjian::db::Db::open(&nianjian::db::DatabaseUrl::parse(url).unwrap()).unwrap();
     let mut conn = db.conn().unwrap();
     let rows: Vec<ItemLine> = items::table
@@ -476,11 +476,12 @@ fn stored_lines(url: &str) -> Vec<String> {
         .load(&mut conn)
         .unwrap();
     let found: Vec<(i64, String, String, String, bool)> = findings::table
+        .inner_join(finding_messages::table)
         .select((
             findings::item_id,
             findings::code,
             findings::severity,
-            findings::message_zh,
+            finding_messages::message_zh,
             findings::resolved,
         ))
         .order((findings::item_id, findings::code))

@@ -5,10 +5,13 @@ mod common;
 
 use common::TestDb;
 use common::seed::{self, basis, inspection, training};
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use nianjian::db::DbConnection;
 use nianjian::db::audit::{self, Actor};
-use nianjian::db::schema::{audit_log, decisions, findings, items, legal_bases, submissions};
+use nianjian::db::schema::{
+    audit_log, decisions, finding_messages, findings, items, legal_bases, submissions,
+};
 use nianjian::domain::{BasisLevel, Disposition, ItemDraft, Kind, Lang, Severity};
 use nianjian::service::decisions::{self as dec, DecisionError, DecisionInput};
 use nianjian::service::import::{self, CommitError, CommitOutcome, StatedItem, SubmissionInput};
@@ -289,8 +292,9 @@ fn the_same_licence_in_two_departments_is_flagged_in_both() {
         submit(&mut conn, s.round, s.departments[1], b"b", &b).unwrap();
         let r09: Vec<(String, String)> = findings::table
             .inner_join(items::table)
+            .inner_join(finding_messages::table)
             .filter(findings::code.eq("R09"))
-            .select((items::name, findings::message_zh))
+            .select((items::name, finding_messages::message_zh))
             .load(&mut conn)
             .unwrap();
         assert_eq!(
@@ -742,8 +746,9 @@ fn repealing_a_document_reflags_every_item_that_cites_it() {
         assert_eq!(repealed.citing[0].name, "道路运输经营许可证年度审验");
         let r08: Vec<String> = findings::table
             .inner_join(items::table)
+            .inner_join(finding_messages::table)
             .filter(findings::code.eq("R08"))
-            .select(findings::message_zh)
+            .select(finding_messages::message_zh)
             .load(&mut conn)
             .unwrap();
         assert_eq!(r08.len(), 1, "{}", t.backend);
@@ -896,13 +901,14 @@ type FindingSnapshot = Vec<(i64, String, String, String, String, bool)>;
 
 fn findings_snapshot(conn: &mut DbConnection) -> FindingSnapshot {
     findings::table
+        .inner_join(finding_messages::table)
         .order((findings::item_id, findings::code))
         .select((
             findings::item_id,
             findings::code,
             findings::severity,
-            findings::message_zh,
-            findings::message_en,
+            finding_messages::message_zh,
+            finding_messages::message_en,
             findings::resolved,
         ))
         .load(conn)
@@ -1234,4 +1240,138 @@ fn an_import_of_several_chunks_links_every_row_and_finding_to_its_item() {
         );
         check(&mut conn, "newer file", want);
     }
+}
+
+/// The migration that moved messages into `finding_messages`, per backend: (down, up).
+fn finding_messages_migration(backend: &str) -> (&'static str, &'static str) {
+    match backend {
+        "sqlite" => (
+            include_str!("../migrations/sqlite/2026-11-28-000300_finding_messages/down.sql"),
+            include_str!("../migrations/sqlite/2026-11-28-000300_finding_messages/up.sql"),
+        ),
+        _ => (
+            include_str!("../migrations/postgres/2026-11-28-000300_finding_messages/down.sql"),
+            include_str!("../migrations/postgres/2026-11-28-000300_finding_messages/up.sql"),
+        ),
+    }
+}
+
+#[test]
+fn findings_share_their_messages_and_the_migration_carries_them_over() {
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let s = seed::province(&mut conn);
+        // Three kept inspections of a year, none converted: R03 and R04 say the same words of
+        // each, so two messages serve six findings. Each department names its own (no R09).
+        let same = |department: &str| -> Vec<ItemDraft> {
+            (1..=3)
+                .map(|n| {
+                    inspection(
+                        &format!("{department}第{n}类证照年度审验"),
+                        Some(12),
+                        vec![basis(BasisLevel::AdminRegulation, ROAD, Some("第六十七条"))],
+                        Disposition::Retain,
+                    )
+                })
+                .collect()
+        };
+        submit(&mut conn, s.round, s.departments[0], b"one", &same("甲")).unwrap();
+        let before = findings_snapshot(&mut conn);
+        let codes: Vec<&str> = before.iter().map(|f| f.1.as_str()).collect();
+        assert_eq!(
+            codes,
+            ["R03", "R04", "R03", "R04", "R03", "R04"],
+            "{}",
+            t.backend
+        );
+        assert_eq!(
+            count_rows!(&mut conn, finding_messages::table),
+            2,
+            "{}",
+            t.backend
+        );
+        // Another department's file with the same words adds no message.
+        submit(&mut conn, s.round, s.departments[1], b"two", &same("乙")).unwrap();
+        assert_eq!(count_rows!(&mut conn, findings::table), 12, "{}", t.backend);
+        assert_eq!(
+            count_rows!(&mut conn, finding_messages::table),
+            2,
+            "{}",
+            t.backend
+        );
+        let before = findings_snapshot(&mut conn);
+
+        // Back to messages in each finding, and forward again: every finding keeps its words.
+        let (down, up) = finding_messages_migration(&t.backend);
+        conn.batch_execute(down).unwrap();
+        let inline: Vec<(i64, String, String, String, String, bool)> = diesel::sql_query(
+            "SELECT item_id, code, severity, message_zh, message_en, resolved FROM findings \
+             ORDER BY item_id, code",
+        )
+        .load::<InlineFinding>(&mut conn)
+        .unwrap()
+        .into_iter()
+        .map(|f| {
+            (
+                f.item_id,
+                f.code,
+                f.severity,
+                f.message_zh,
+                f.message_en,
+                f.resolved,
+            )
+        })
+        .collect();
+        assert_eq!(inline, before, "{}: down", t.backend);
+        conn.batch_execute(up).unwrap();
+        assert_eq!(findings_snapshot(&mut conn), before, "{}: up", t.backend);
+        assert_eq!(
+            count_rows!(&mut conn, finding_messages::table),
+            2,
+            "{}",
+            t.backend
+        );
+        // PostgreSQL gives the carried-over messages the digest the program computes, so new
+        // findings share them; SQLite has no SHA-256 and leaves them without.
+        let digests: Vec<(Option<String>, String, String)> = finding_messages::table
+            .select((
+                finding_messages::digest,
+                finding_messages::message_zh,
+                finding_messages::message_en,
+            ))
+            .load(&mut conn)
+            .unwrap();
+        for (digest, zh, en) in &digests {
+            let expected =
+                (t.backend != "sqlite").then(|| nianjian::db::items::message_digest(zh, en));
+            assert_eq!(digest, &expected, "{}: {zh}", t.backend);
+        }
+        // The third department's file: on PostgreSQL the same two messages, on SQLite two new.
+        submit(&mut conn, s.round, s.departments[2], b"three", &same("丙")).unwrap();
+        let expected = if t.backend == "sqlite" { 4 } else { 2 };
+        assert_eq!(
+            count_rows!(&mut conn, finding_messages::table),
+            expected,
+            "{}",
+            t.backend
+        );
+        assert_eq!(findings_snapshot(&mut conn).len(), 18, "{}", t.backend);
+        assert_open_severities(&mut conn, &t.backend);
+    }
+}
+
+#[derive(QueryableByName)]
+struct InlineFinding {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    item_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    code: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    severity: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    message_zh: String,
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    message_en: String,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    resolved: bool,
 }

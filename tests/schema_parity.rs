@@ -425,7 +425,7 @@ fn sqlite_enumeration_checks_are_equalities_and_still_refuse_other_codes() {
 /// both backends. And the bulk path refuses to run outside a transaction at all.
 #[test]
 fn references_of_imported_rows_are_checked_at_the_commit_and_still_refuse_dangling_rows() {
-    use nianjian::db::items::{NewFinding, insert_findings};
+    use nianjian::db::items::{MessageIds, NewFinding, insert_findings};
     let sqlite = TestDb::sqlite();
     let mut conn = sqlite.db.conn().unwrap();
     let tables: Vec<Sql> = diesel::sql_query(
@@ -455,8 +455,12 @@ fn references_of_imported_rows_are_checked_at_the_commit_and_still_refuse_dangli
         resolved: false,
         computed_at: nianjian::db::now(),
     };
-    let outside = insert_findings(&mut conn, std::slice::from_ref(&dangling))
-        .expect_err("a bulk insert outside a transaction");
+    let outside = insert_findings(
+        &mut conn,
+        &mut MessageIds::default(),
+        std::slice::from_ref(&dangling),
+    )
+    .expect_err("a bulk insert outside a transaction");
     assert!(
         outside.to_string().contains("outside a transaction"),
         "{outside}"
@@ -469,7 +473,11 @@ fn references_of_imported_rows_are_checked_at_the_commit_and_still_refuse_dangli
     }
     for (backend, mut conn) in backends {
         let stored = nianjian::db::write_transaction(&mut conn, |c| {
-            insert_findings(c, std::slice::from_ref(&dangling))
+            insert_findings(
+                c,
+                &mut MessageIds::default(),
+                std::slice::from_ref(&dangling),
+            )
         });
         let err = stored.expect_err(backend);
         assert!(

@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{findings, items, legal_bases};
+use super::schema::{finding_messages, findings, items, legal_bases};
 use super::{DbConnection, sqlite_bulk};
 use crate::domain::{BasisLevel, Disposition, Finding, ItemDraft, Kind, LegalBasis, TiedTo, text};
 
@@ -271,8 +271,10 @@ impl LegalBasisRow {
     }
 }
 
-#[derive(Insertable, Debug, Clone)]
-#[diesel(table_name = findings, treat_none_as_default_value = false)]
+/// A finding as the rules make it, with its message in both languages. It is stored as a
+/// [`StoredFinding`] whose message is a row of `finding_messages`, shared by every finding
+/// with the same words ([`MessageIds`]).
+#[derive(Debug, Clone)]
 pub struct NewFinding {
     pub item_id: i64,
     pub code: String,
@@ -281,6 +283,18 @@ pub struct NewFinding {
     pub message_en: String,
     pub resolved: bool,
     pub computed_at: NaiveDateTime,
+}
+
+/// A row of `findings` as written.
+#[derive(Insertable, Debug)]
+#[diesel(table_name = findings)]
+pub struct StoredFinding<'a> {
+    pub item_id: i64,
+    pub code: &'a str,
+    pub severity: &'a str,
+    pub resolved: bool,
+    pub computed_at: NaiveDateTime,
+    pub message_id: i64,
 }
 
 impl NewFinding {
@@ -327,8 +341,8 @@ impl NewFinding {
     }
 }
 
-#[derive(Queryable, Selectable, Debug, Clone)]
-#[diesel(table_name = findings)]
+/// A stored finding with its message.
+#[derive(Queryable, Debug, Clone)]
 pub struct FindingRow {
     pub id: i64,
     pub item_id: i64,
@@ -340,6 +354,87 @@ pub struct FindingRow {
     pub computed_at: NaiveDateTime,
 }
 
+impl FindingRow {
+    /// The columns of a [`FindingRow`], from `findings` joined to `finding_messages`.
+    #[allow(clippy::type_complexity)]
+    pub const COLUMNS: (
+        findings::id,
+        findings::item_id,
+        findings::code,
+        findings::severity,
+        finding_messages::message_zh,
+        finding_messages::message_en,
+        findings::resolved,
+        findings::computed_at,
+    ) = (
+        findings::id,
+        findings::item_id,
+        findings::code,
+        findings::severity,
+        finding_messages::message_zh,
+        finding_messages::message_en,
+        findings::resolved,
+        findings::computed_at,
+    );
+}
+
+/// The key under which a message is found again in `finding_messages`: the SHA-256, in hex, of
+/// the Chinese text's length in bytes, a colon, the Chinese text and the English text (the
+/// PostgreSQL migration `finding_messages` computes the same in SQL).
+pub fn message_digest(zh: &str, en: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(zh.len().to_string().as_bytes());
+    h.update(b":");
+    h.update(zh.as_bytes());
+    h.update(en.as_bytes());
+    hex::encode(h.finalize())
+}
+
+/// The ids in `finding_messages` of the messages met so far by one piece of work, by their
+/// texts: a rule says the same words of many items, and each is looked up or added once.
+#[derive(Debug, Default)]
+pub struct MessageIds {
+    by_text: std::collections::HashMap<String, std::collections::HashMap<String, i64>>,
+}
+
+impl MessageIds {
+    /// The id of the message, added to `finding_messages` if it is not there yet.
+    pub fn id(&mut self, conn: &mut DbConnection, zh: &str, en: &str) -> QueryResult<i64> {
+        if let Some(&id) = self.by_text.get(zh).and_then(|m| m.get(en)) {
+            return Ok(id);
+        }
+        let digest = message_digest(zh, en);
+        let row = (
+            finding_messages::digest.eq(&digest),
+            finding_messages::message_zh.eq(zh),
+            finding_messages::message_en.eq(en),
+        );
+        // Another transaction may add the same words meanwhile: the unique digest keeps one.
+        match conn {
+            DbConnection::Sqlite(c) => diesel::insert_into(finding_messages::table)
+                .values(row)
+                .on_conflict(finding_messages::digest)
+                .do_nothing()
+                .execute(c)?,
+            DbConnection::Postgres(c) => diesel::insert_into(finding_messages::table)
+                .values(row)
+                .on_conflict(finding_messages::digest)
+                .do_nothing()
+                .execute(c)?,
+        };
+        let id = finding_messages::table
+            .filter(finding_messages::digest.eq(&digest))
+            .select(finding_messages::id)
+            .first(conn)?;
+        self.by_text
+            .entry(zh.to_string())
+            .or_default()
+            .insert(en.to_string(), id);
+        Ok(id)
+    }
+}
+
 crate::bulk_row!(NewItem => items {
     round_id, department_id, submission_id, identity_key, kind, name, licence, licence_code,
     target, cycle_months, cycle_text, annual_report, self_set, proposed, proposed_cycle_months,
@@ -349,8 +444,8 @@ crate::bulk_row!(NewItem => items {
 crate::bulk_row!(NewLegalBasis => legal_bases {
     item_id, position, level, level_inferred, title, title_key, article, issuer, document_id,
 });
-crate::bulk_row!(NewFinding => findings {
-    item_id, code, severity, message_zh, message_en, resolved, computed_at,
+crate::bulk_row!(StoredFinding<'_> => findings {
+    item_id, code, severity, resolved, computed_at, message_id,
 });
 
 /// Inserts items and answers their new ids, in order. On SQLite through one prepared
@@ -394,11 +489,27 @@ pub fn insert_bases(conn: &mut DbConnection, rows: &[NewLegalBasis]) -> QueryRes
     Ok(())
 }
 
-pub fn insert_findings(conn: &mut DbConnection, rows: &[NewFinding]) -> QueryResult<()> {
-    if let DbConnection::Sqlite(c) = conn {
-        return sqlite_bulk::with_handle(c, |mut h| h.insert(rows)).map(drop);
+/// Stores findings, each message looked up or added through `messages`.
+pub fn insert_findings(
+    conn: &mut DbConnection,
+    messages: &mut MessageIds,
+    rows: &[NewFinding],
+) -> QueryResult<()> {
+    let mut stored = Vec::with_capacity(rows.len());
+    for f in rows {
+        stored.push(StoredFinding {
+            item_id: f.item_id,
+            code: &f.code,
+            severity: &f.severity,
+            resolved: f.resolved,
+            computed_at: f.computed_at,
+            message_id: messages.id(conn, &f.message_zh, &f.message_en)?,
+        });
     }
-    for chunk in rows.chunks(INSERT_CHUNK * 2) {
+    if let DbConnection::Sqlite(c) = conn {
+        return sqlite_bulk::with_handle(c, |mut h| h.insert(&stored)).map(drop);
+    }
+    for chunk in stored.chunks(INSERT_CHUNK * 2) {
         crate::insert_batch!(&mut *conn, findings::table, chunk)?;
     }
     Ok(())
@@ -414,7 +525,7 @@ pub fn store_findings(
     replaced: &[i64],
     rows: &[NewFinding],
 ) -> QueryResult<()> {
-    insert_findings(conn, rows)?;
+    insert_findings(conn, &mut MessageIds::default(), rows)?;
     let mut bits: std::collections::HashMap<i64, i64> =
         replaced.iter().map(|&id| (id, 0)).collect();
     for f in rows {

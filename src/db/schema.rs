@@ -160,10 +160,18 @@ diesel::table! {
         item_id -> BigInt,
         code -> Text,
         severity -> Text,
-        message_zh -> Text,
-        message_en -> Text,
         resolved -> Bool,
         computed_at -> Timestamp,
+        message_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    finding_messages (id) {
+        id -> BigInt,
+        digest -> Nullable<Text>,
+        message_zh -> Text,
+        message_en -> Text,
     }
 }
 diesel::table! {
@@ -285,6 +293,7 @@ diesel::joinable!(items -> submissions (submission_id));
 diesel::joinable!(legal_bases -> items (item_id));
 diesel::joinable!(legal_bases -> legal_documents (document_id));
 diesel::joinable!(findings -> items (item_id));
+diesel::joinable!(findings -> finding_messages (message_id));
 diesel::joinable!(decisions -> items (item_id));
 diesel::joinable!(decisions -> users (decided_by));
 diesel::joinable!(consultations -> rounds (round_id));
@@ -313,6 +322,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     legal_documents,
     legal_bases,
     findings,
+    finding_messages,
     decisions,
     consultations,
     consultation_items,

@@ -355,6 +355,12 @@ impl BindValue for NaiveDateTime {
     }
 }
 
+impl<T: BindValue + ?Sized> BindValue for &T {
+    fn bind_to<'r>(&'r self, b: &mut Binder<'r>) {
+        (**self).bind_to(b);
+    }
+}
+
 impl<T: BindValue> BindValue for Option<T> {
     fn bind_to<'r>(&'r self, b: &mut Binder<'r>) {
         match self {

@@ -8,8 +8,8 @@ use diesel::prelude::*;
 
 use crate::db::items::{self, ItemRow, NewFinding};
 use crate::db::schema::{
-    consultation_items, consultations, decisions, departments, findings, items as items_t,
-    legal_bases, legal_documents,
+    consultation_items, consultations, decisions, departments, finding_messages, findings,
+    items as items_t, legal_bases, legal_documents,
 };
 use crate::db::{DbConnection, now};
 use crate::domain::rules::{self, DecisionFacts, RuleContext};
@@ -127,13 +127,14 @@ fn replace_changed(
     let mut stored: HashMap<i64, Vec<FindingKey>> = HashMap::with_capacity(ids.len());
     for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
         let rows: Vec<(i64, String, String, String, String, bool)> = findings::table
+            .inner_join(finding_messages::table)
             .filter(findings::item_id.eq_any(chunk))
             .select((
                 findings::item_id,
                 findings::code,
                 findings::severity,
-                findings::message_zh,
-                findings::message_en,
+                finding_messages::message_zh,
+                finding_messages::message_en,
                 findings::resolved,
             ))
             .load(conn)?;
@@ -462,13 +463,14 @@ fn refresh_duplicates(
     let mut flipped = Vec::new();
     for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
         let stored: Vec<(i64, i64, String, String, bool)> = findings::table
+            .inner_join(finding_messages::table)
             .filter(findings::item_id.eq_any(chunk))
             .filter(findings::code.eq(rule.code))
             .select((
                 findings::id,
                 findings::item_id,
-                findings::message_zh,
-                findings::message_en,
+                finding_messages::message_zh,
+                finding_messages::message_en,
                 findings::resolved,
             ))
             .load(conn)?;
@@ -489,14 +491,15 @@ fn refresh_duplicates(
     let added: Vec<NewFinding> = fresh.into_values().collect();
     flipped.extend(added.iter().map(|f| f.item_id));
     let mut written = stale.len() + added.len();
+    let mut messages = items::MessageIds::default();
     for ((zh, en), mut finding_ids) in rewrite {
         written += finding_ids.len();
+        let message_id = messages.id(conn, &zh, &en)?;
         finding_ids.sort_unstable();
         for chunk in finding_ids.chunks(items::INSERT_CHUNK * 4) {
             diesel::update(findings::table.filter(findings::id.eq_any(chunk)))
                 .set((
-                    findings::message_zh.eq(&zh),
-                    findings::message_en.eq(&en),
+                    findings::message_id.eq(message_id),
                     findings::resolved.eq(false),
                     findings::computed_at.eq(at),
                 ))
@@ -506,7 +509,7 @@ fn refresh_duplicates(
     for chunk in stale.chunks(items::INSERT_CHUNK * 4) {
         diesel::delete(findings::table.filter(findings::id.eq_any(chunk))).execute(conn)?;
     }
-    items::insert_findings(conn, &added)?;
+    items::insert_findings(conn, &mut messages, &added)?;
     items::refresh_open_severities(conn, &flipped)?;
     Ok(written)
 }

@@ -709,6 +709,7 @@ fn write_chunks(
     rx: std::sync::mpsc::Receiver<Chunk>,
     spent: std::sync::mpsc::Sender<Chunk>,
 ) -> Result<(), CommitError> {
+    let mut messages = items::MessageIds::default();
     for mut chunk in rx {
         // The restated items' old bases and findings go first; theirs are written anew.
         let restated: Vec<i64> = chunk.restated.iter().map(|(id, _)| *id).collect();
@@ -739,7 +740,7 @@ fn write_chunks(
             .iter_mut()
             .for_each(|f| resolve(&mut f.item_id));
         items::insert_bases(conn, &chunk.bases)?;
-        items::insert_findings(conn, &chunk.findings)?;
+        items::insert_findings(conn, &mut messages, &chunk.findings)?;
         // Freed by the builder, whose allocations they are, off this busier thread.
         let _ = spent.send(chunk);
     }

@@ -11,7 +11,8 @@ use serde::Serialize;
 use crate::db::audit::{self, Actor, Change};
 use crate::db::items::{self as item_rows, ItemRow, state};
 use crate::db::schema::{
-    decisions, departments, findings, items, publications, published_items, regions, rounds,
+    decisions, departments, finding_messages, findings, items, publications, published_items,
+    regions, rounds,
 };
 use crate::db::{DbConnection, now, write_transaction};
 use crate::domain::publication::{List, Publication, PublishedItem, Summary};
@@ -135,6 +136,7 @@ pub struct PublicationRow {
 /// The unresolved error findings of a round's live items.
 pub fn blocking_items(conn: &mut DbConnection, round_id: i64) -> QueryResult<Vec<BlockingItem>> {
     let rows: Vec<(i64, String, String, String, String)> = findings::table
+        .inner_join(finding_messages::table)
         .inner_join(items::table.inner_join(departments::table))
         .filter(items::round_id.eq(round_id))
         .filter(items::withdrawn.eq(false))
@@ -152,7 +154,7 @@ pub fn blocking_items(conn: &mut DbConnection, round_id: i64) -> QueryResult<Vec
             departments::name,
             items::name,
             findings::code,
-            findings::message_zh,
+            finding_messages::message_zh,
         ))
         .load(conn)?;
     let mut out: Vec<BlockingItem> = Vec::new();

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbConnection;
-use crate::db::schema::{decisions, departments, findings, items};
+use crate::db::schema::{decisions, departments, finding_messages, findings, items};
 use crate::domain::{Disposition, Kind, Lang, Severity};
 
 /// Which departments a caller may see: every one (admin, a reviewer of the top region) or a
@@ -341,14 +341,15 @@ pub fn list_items(
     let mut decided: HashMap<i64, DecisionView> = HashMap::new();
     if !ids.is_empty() {
         let rows: Vec<(i64, String, String, String, String, bool)> = findings::table
+            .inner_join(finding_messages::table)
             .filter(findings::item_id.eq_any(&ids))
             .order((findings::item_id, findings::code))
             .select((
                 findings::item_id,
                 findings::code,
                 findings::severity,
-                findings::message_zh,
-                findings::message_en,
+                finding_messages::message_zh,
+                finding_messages::message_en,
                 findings::resolved,
             ))
             .load(conn)?;

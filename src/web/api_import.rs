@@ -358,7 +358,7 @@ pub fn submission_detail(
     id: i64,
     lang: Lang,
 ) -> Result<Option<(SubmissionView, Value, Vec<Value>)>, DbError> {
-    use crate::db::schema::findings;
+    use crate::db::schema::{finding_messages, findings};
     use diesel::prelude::*;
     let Some((view, report, _)) = visible_submission(c, principal, id)? else {
         return Ok(None);
@@ -376,14 +376,15 @@ pub fn submission_detail(
     let mut found: std::collections::HashMap<i64, Vec<Value>> = Default::default();
     for chunk in ids.chunks(1000) {
         let list: Vec<(i64, String, String, String, String, bool)> = findings::table
+            .inner_join(finding_messages::table)
             .filter(findings::item_id.eq_any(chunk))
             .order((findings::item_id, findings::code))
             .select((
                 findings::item_id,
                 findings::code,
                 findings::severity,
-                findings::message_zh,
-                findings::message_en,
+                finding_messages::message_zh,
+                finding_messages::message_en,
                 findings::resolved,
             ))
             .load(c)?;

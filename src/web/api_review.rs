@@ -269,13 +269,14 @@ pub fn item_detail(
         })
         .collect();
     let findings: Vec<Value> = crate::db::schema::findings::table
+        .inner_join(crate::db::schema::finding_messages::table)
         .filter(crate::db::schema::findings::item_id.eq(id))
         .order(crate::db::schema::findings::code)
         .select((
             crate::db::schema::findings::code,
             crate::db::schema::findings::severity,
-            crate::db::schema::findings::message_zh,
-            crate::db::schema::findings::message_en,
+            crate::db::schema::finding_messages::message_zh,
+            crate::db::schema::finding_messages::message_en,
             crate::db::schema::findings::resolved,
         ))
         .load::<(String, String, String, String, bool)>(conn)?
