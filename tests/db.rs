@@ -522,3 +522,78 @@ fn bulk_inserts_store_what_diesel_would() {
         assert_eq!(before, after, "{}", t.backend);
     }
 }
+
+/// Finding messages are stored once each: whatever order they are asked for in (more distinct
+/// messages than `MessageIds` compares before hashing, interleaved), the same words give the
+/// same id, different words different ids, and every id holds the words it was given; a second
+/// piece of work finds them again in the table.
+#[test]
+fn finding_messages_are_stored_once_and_found_again() {
+    use nianjian::db::items::{MessageIds, message_digest};
+    use nianjian::db::schema::finding_messages;
+    for t in TestDb::all() {
+        let mut conn = t.db.conn().unwrap();
+        let text = |n: usize| (format!("第{n}条意见"), format!("Opinion {n}"));
+        // Short cycles (found among the recent ones, at every place) mixed with long ones.
+        let order: Vec<usize> = (0..300)
+            .map(|i| match i % 3 {
+                0 => (i / 3) % 3,
+                1 => 3 + (i * 7) % 17,
+                _ => (i / 3) % 5,
+            })
+            .collect();
+        let first: Vec<i64> = write_transaction(&mut conn, |c| {
+            let mut ids = MessageIds::default();
+            order
+                .iter()
+                .map(|&n| {
+                    let (zh, en) = text(n);
+                    ids.id(c, &zh, &en)
+                })
+                .collect::<QueryResult<Vec<i64>>>()
+        })
+        .unwrap();
+        let mut by_text = std::collections::HashMap::new();
+        for (&n, &id) in order.iter().zip(&first) {
+            assert_eq!(
+                *by_text.entry(n).or_insert(id),
+                id,
+                "{}: message {n}",
+                t.backend
+            );
+        }
+        let distinct: std::collections::HashSet<i64> = by_text.values().copied().collect();
+        assert_eq!(distinct.len(), 20, "{}", t.backend);
+        let stored: Vec<(i64, Option<String>, String, String)> = finding_messages::table
+            .select((
+                finding_messages::id,
+                finding_messages::digest,
+                finding_messages::message_zh,
+                finding_messages::message_en,
+            ))
+            .load(&mut conn)
+            .unwrap();
+        assert_eq!(stored.len(), 20, "{}", t.backend);
+        for (id, digest, zh, en) in &stored {
+            let n = by_text
+                .iter()
+                .find(|(_, v)| *v == id)
+                .map(|(n, _)| *n)
+                .unwrap();
+            assert_eq!((zh.clone(), en.clone()), text(n), "{}", t.backend);
+            assert_eq!(digest.as_deref(), Some(message_digest(zh, en).as_str()));
+        }
+        // Another piece of work, with its own cache, finds the same rows.
+        let again = write_transaction(&mut conn, |c| {
+            let (zh, en) = text(13);
+            MessageIds::default().id(c, &zh, &en)
+        })
+        .unwrap();
+        assert_eq!(again, by_text[&13], "{}", t.backend);
+        let count: i64 = finding_messages::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        assert_eq!(count, 20, "{}", t.backend);
+    }
+}
