@@ -1302,7 +1302,7 @@ fn findings_share_their_messages_and_the_migration_carries_them_over() {
         let before = findings_snapshot(&mut conn);
 
         // Back to messages in each finding, and forward again: every finding keeps its words.
-        let (down, up) = finding_messages_migration(&t.backend);
+        let (down, up) = finding_messages_migration(t.backend);
         conn.batch_execute(down).unwrap();
         let inline: Vec<(i64, String, String, String, String, bool)> = diesel::sql_query(
             "SELECT item_id, code, severity, message_zh, message_en, resolved FROM findings \
@@ -1356,7 +1356,7 @@ fn findings_share_their_messages_and_the_migration_carries_them_over() {
             t.backend
         );
         assert_eq!(findings_snapshot(&mut conn).len(), 18, "{}", t.backend);
-        assert_open_severities(&mut conn, &t.backend);
+        assert_open_severities(&mut conn, t.backend);
     }
 }
 
