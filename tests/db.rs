@@ -484,7 +484,7 @@ fn bulk_inserts_store_what_diesel_would() {
             let mut row: FindingRow = findings::table
                 .inner_join(finding_messages::table)
                 .filter(findings::item_id.eq(id))
-                .select(FindingRow::COLUMNS)
+                .select(FindingRow::as_select())
                 .first(conn)
                 .expect("finding");
             (row.id, row.item_id) = (0, 0);

@@ -341,41 +341,36 @@ impl NewFinding {
     }
 }
 
-/// A stored finding with its message.
-#[derive(Queryable, Debug, Clone)]
+/// A stored finding with its message (`findings` joined to `finding_messages`).
+#[derive(Queryable, Selectable, Debug, Clone)]
+#[diesel(table_name = findings)]
 pub struct FindingRow {
     pub id: i64,
     pub item_id: i64,
     pub code: String,
     pub severity: String,
+    #[diesel(select_expression = finding_messages::message_zh)]
     pub message_zh: String,
+    #[diesel(select_expression = finding_messages::message_en)]
     pub message_en: String,
     pub resolved: bool,
     pub computed_at: NaiveDateTime,
 }
 
-impl FindingRow {
-    /// The columns of a [`FindingRow`], from `findings` joined to `finding_messages`.
-    #[allow(clippy::type_complexity)]
-    pub const COLUMNS: (
-        findings::id,
-        findings::item_id,
-        findings::code,
-        findings::severity,
-        finding_messages::message_zh,
-        finding_messages::message_en,
-        findings::resolved,
-        findings::computed_at,
-    ) = (
-        findings::id,
-        findings::item_id,
-        findings::code,
-        findings::severity,
-        finding_messages::message_zh,
-        finding_messages::message_en,
-        findings::resolved,
-        findings::computed_at,
-    );
+/// The stored findings of the given items with their messages, by item and code.
+pub fn findings_of(conn: &mut DbConnection, item_ids: &[i64]) -> QueryResult<Vec<FindingRow>> {
+    let mut out = Vec::new();
+    for chunk in item_ids.chunks(INSERT_CHUNK * 4) {
+        out.extend(
+            findings::table
+                .inner_join(finding_messages::table)
+                .filter(findings::item_id.eq_any(chunk))
+                .order((findings::item_id, findings::code))
+                .select(FindingRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(out)
 }
 
 /// The key under which a message is found again in `finding_messages`: the SHA-256, in hex, of

@@ -125,25 +125,14 @@ fn replace_changed(
     fresh: Vec<NewFinding>,
 ) -> QueryResult<()> {
     let mut stored: HashMap<i64, Vec<FindingKey>> = HashMap::with_capacity(ids.len());
-    for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
-        let rows: Vec<(i64, String, String, String, String, bool)> = findings::table
-            .inner_join(finding_messages::table)
-            .filter(findings::item_id.eq_any(chunk))
-            .select((
-                findings::item_id,
-                findings::code,
-                findings::severity,
-                finding_messages::message_zh,
-                finding_messages::message_en,
-                findings::resolved,
-            ))
-            .load(conn)?;
-        for (item, code, severity, zh, en, resolved) in rows {
-            stored
-                .entry(item)
-                .or_default()
-                .push((code, severity, zh, en, resolved));
-        }
+    for f in items::findings_of(conn, ids)? {
+        stored.entry(f.item_id).or_default().push((
+            f.code,
+            f.severity,
+            f.message_zh,
+            f.message_en,
+            f.resolved,
+        ));
     }
     let mut computed: HashMap<i64, Vec<_>> = HashMap::with_capacity(ids.len());
     for f in &fresh {

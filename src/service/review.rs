@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::db::DbConnection;
-use crate::db::schema::{decisions, departments, finding_messages, findings, items};
+use crate::db::schema::{decisions, departments, findings, items};
 use crate::domain::{Disposition, Kind, Lang, Severity};
 
 /// Which departments a caller may see: every one (admin, a reviewer of the top region) or a
@@ -340,25 +340,16 @@ pub fn list_items(
     let mut found: HashMap<i64, Vec<FindingView>> = HashMap::new();
     let mut decided: HashMap<i64, DecisionView> = HashMap::new();
     if !ids.is_empty() {
-        let rows: Vec<(i64, String, String, String, String, bool)> = findings::table
-            .inner_join(finding_messages::table)
-            .filter(findings::item_id.eq_any(&ids))
-            .order((findings::item_id, findings::code))
-            .select((
-                findings::item_id,
-                findings::code,
-                findings::severity,
-                finding_messages::message_zh,
-                finding_messages::message_en,
-                findings::resolved,
-            ))
-            .load(conn)?;
-        for (id, code, severity, zh, en, resolved) in rows {
-            found.entry(id).or_default().push(FindingView {
-                code,
-                severity,
-                message: if lang == Lang::Zh { zh } else { en },
-                resolved,
+        for f in crate::db::items::findings_of(conn, &ids)? {
+            found.entry(f.item_id).or_default().push(FindingView {
+                code: f.code,
+                severity: f.severity,
+                message: if lang == Lang::Zh {
+                    f.message_zh
+                } else {
+                    f.message_en
+                },
+                resolved: f.resolved,
             });
         }
         let rows: Vec<DecisionTuple> = decisions::table

@@ -358,7 +358,6 @@ pub fn submission_detail(
     id: i64,
     lang: Lang,
 ) -> Result<Option<(SubmissionView, Value, Vec<Value>)>, DbError> {
-    use crate::db::schema::{finding_messages, findings};
     use diesel::prelude::*;
     let Some((view, report, _)) = visible_submission(c, principal, id)? else {
         return Ok(None);
@@ -374,25 +373,11 @@ pub fn submission_detail(
         .load(c)?;
     let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
     let mut found: std::collections::HashMap<i64, Vec<Value>> = Default::default();
-    for chunk in ids.chunks(1000) {
-        let list: Vec<(i64, String, String, String, String, bool)> = findings::table
-            .inner_join(finding_messages::table)
-            .filter(findings::item_id.eq_any(chunk))
-            .order((findings::item_id, findings::code))
-            .select((
-                findings::item_id,
-                findings::code,
-                findings::severity,
-                finding_messages::message_zh,
-                finding_messages::message_en,
-                findings::resolved,
-            ))
-            .load(c)?;
-        for (item, code, severity, zh, en, resolved) in list {
-            found.entry(item).or_default().push(json!({
-                "code": code, "severity": severity, "message": lang.pick(&zh, &en), "resolved": resolved
-            }));
-        }
+    for f in crate::db::items::findings_of(c, &ids)? {
+        found.entry(f.item_id).or_default().push(json!({
+            "code": f.code, "severity": f.severity,
+            "message": lang.pick(&f.message_zh, &f.message_en), "resolved": f.resolved
+        }));
     }
     let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);
     let items: Vec<Value> = rows
