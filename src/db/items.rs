@@ -357,6 +357,13 @@ pub struct FindingRow {
     pub computed_at: NaiveDateTime,
 }
 
+impl FindingRow {
+    /// Its message in `lang`.
+    pub fn message(&self, lang: crate::domain::Lang) -> &str {
+        lang.pick(&self.message_zh, &self.message_en)
+    }
+}
+
 /// The stored findings of the given items with their messages, by item and code.
 pub fn findings_of(conn: &mut DbConnection, item_ids: &[i64]) -> QueryResult<Vec<FindingRow>> {
     let mut out = Vec::new();

@@ -451,29 +451,26 @@ fn refresh_duplicates(
     let mut stale = Vec::new();
     let mut flipped = Vec::new();
     for chunk in ids.chunks(items::INSERT_CHUNK * 4) {
-        let stored: Vec<(i64, i64, String, String, bool)> = findings::table
+        let stored: Vec<items::FindingRow> = findings::table
             .inner_join(finding_messages::table)
             .filter(findings::item_id.eq_any(chunk))
             .filter(findings::code.eq(rule.code))
-            .select((
-                findings::id,
-                findings::item_id,
-                finding_messages::message_zh,
-                finding_messages::message_en,
-                findings::resolved,
-            ))
+            .select(items::FindingRow::as_select())
             .load(conn)?;
-        for (finding_id, item_id, zh, en, resolved) in stored {
-            match fresh.remove(&item_id) {
+        for old in stored {
+            match fresh.remove(&old.item_id) {
                 None => {
-                    stale.push(finding_id);
-                    flipped.push(item_id);
+                    stale.push(old.id);
+                    flipped.push(old.item_id);
                 }
-                Some(f) if f.message_zh == zh && f.message_en == en && !resolved => {}
+                Some(f)
+                    if f.message_zh == old.message_zh
+                        && f.message_en == old.message_en
+                        && !old.resolved => {}
                 Some(f) => rewrite
                     .entry((f.message_zh, f.message_en))
                     .or_default()
-                    .push(finding_id),
+                    .push(old.id),
             }
         }
     }

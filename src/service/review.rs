@@ -342,13 +342,9 @@ pub fn list_items(
     if !ids.is_empty() {
         for f in crate::db::items::findings_of(conn, &ids)? {
             found.entry(f.item_id).or_default().push(FindingView {
+                message: f.message(lang).to_owned(),
                 code: f.code,
                 severity: f.severity,
-                message: if lang == Lang::Zh {
-                    f.message_zh
-                } else {
-                    f.message_en
-                },
                 resolved: f.resolved,
             });
         }

@@ -376,7 +376,7 @@ pub fn submission_detail(
     for f in crate::db::items::findings_of(c, &ids)? {
         found.entry(f.item_id).or_default().push(json!({
             "code": f.code, "severity": f.severity,
-            "message": lang.pick(&f.message_zh, &f.message_en), "resolved": f.resolved
+            "message": f.message(lang), "resolved": f.resolved
         }));
     }
     let report: Value = serde_json::from_str(&report).unwrap_or(Value::Null);

@@ -268,21 +268,10 @@ pub fn item_detail(
             v
         })
         .collect();
-    let findings: Vec<Value> = crate::db::schema::findings::table
-        .inner_join(crate::db::schema::finding_messages::table)
-        .filter(crate::db::schema::findings::item_id.eq(id))
-        .order(crate::db::schema::findings::code)
-        .select((
-            crate::db::schema::findings::code,
-            crate::db::schema::findings::severity,
-            crate::db::schema::finding_messages::message_zh,
-            crate::db::schema::finding_messages::message_en,
-            crate::db::schema::findings::resolved,
-        ))
-        .load::<(String, String, String, String, bool)>(conn)?
+    let findings: Vec<Value> = crate::db::items::findings_of(conn, &[id])?
         .into_iter()
-        .map(|(code, severity, zh, en, resolved)| {
-            json!({"code": code, "severity": severity, "message": lang.pick(&zh, &en), "resolved": resolved})
+        .map(|f| {
+            json!({"code": f.code, "severity": f.severity, "message": f.message(lang), "resolved": f.resolved})
         })
         .collect();
     let history = decisions::history(conn, id)?;
