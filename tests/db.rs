@@ -164,6 +164,68 @@ fn sqlite_pragmas_hold_on_pooled_connections() {
 }
 
 #[test]
+fn an_import_commits_without_copying_its_log_and_the_checkpoint_after_it_does() {
+    let t = TestDb::sqlite();
+    let nianjian::db::DatabaseUrl::Sqlite(path) = &t.url else {
+        unreachable!()
+    };
+    let size = || std::fs::metadata(path).unwrap().len();
+    let mut conn = t.db.conn().unwrap();
+    let seeded = common::seed::province(&mut conn);
+    nianjian::db::backend::checkpoint(&mut conn);
+    let before = size();
+    // 24 MiB of workbook: some 1,500 pages of log, past the 1,000 at which a commit would copy
+    // them into the file itself.
+    let bytes = vec![7u8; 24 << 20];
+    let drafts = vec![common::seed::inspection(
+        "道路运输证年审",
+        Some(12),
+        vec![],
+        nianjian::domain::Disposition::Cancel,
+    )];
+    common::seed::submit(
+        &mut conn,
+        seeded.round,
+        seeded.departments[0],
+        "big.xlsx",
+        &bytes,
+        &drafts,
+    );
+    assert!(
+        size() < before + (4 << 20),
+        "the commit copied its log into the file: {} → {} bytes",
+        before,
+        size()
+    );
+    // Committed all the same: another connection reads it.
+    let mut other = t.db.conn().unwrap();
+    let stored: i64 = nianjian::db::schema::submissions::table
+        .count()
+        .get_result(&mut other)
+        .unwrap();
+    assert_eq!(stored, 1);
+    drop(other);
+    nianjian::db::backend::checkpoint(&mut conn);
+    assert!(
+        size() >= before + (24 << 20),
+        "the checkpoint left the log uncopied: {} → {} bytes",
+        before,
+        size()
+    );
+    // The pooled connection has SQLite's own automatic checkpoint back for its later commits.
+    #[derive(QueryableByName)]
+    struct Pages {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        wal_autocheckpoint: i64,
+    }
+    let pages = diesel::sql_query("PRAGMA wal_autocheckpoint")
+        .get_result::<Pages>(&mut conn)
+        .unwrap()
+        .wal_autocheckpoint;
+    assert_eq!(pages, nianjian::db::backend::SQLITE_AUTOCHECKPOINT_PAGES);
+}
+
+#[test]
 fn constraints_refuse_what_the_contracts_do_not_allow() {
     for t in TestDb::all() {
         let mut conn = t.db.conn().unwrap();

@@ -70,6 +70,9 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         bytes: &bytes,
         uploaded_by: None,
     };
+    // The database stored into, kept to the end: its write-ahead log is copied into the file
+    // once the report is out (`backend::with_write_cache`).
+    let mut stored_in: Option<Db> = None;
     let (report, committed) = if let Some((db, round, department)) = known_target(&args, &settings)
     {
         // Where the file goes is known before it is read: its items are stored as the parse
@@ -98,7 +101,10 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         };
         let mut conn = db.conn()?;
         let upload = upload_to(round, department);
-        match service::import::read_and_commit(&mut conn, &Actor::cli(), &upload, parsing) {
+        let read = service::import::read_and_commit(&mut conn, &Actor::cli(), &upload, parsing);
+        drop(conn);
+        stored_in = Some(db);
+        match read {
             Ok((report, stored)) => (report, Some(stored)),
             Err(e) => {
                 eprintln!("{}", e.message(args.lang));
@@ -149,12 +155,11 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 }
             );
             let upload = upload_to(round, department);
-            Some(service::import::commit_report(
-                &mut conn,
-                &Actor::cli(),
-                &upload,
-                &mut report,
-            ))
+            let stored =
+                service::import::commit_report(&mut conn, &Actor::cli(), &upload, &mut report);
+            drop(conn);
+            stored_in = Some(db);
+            Some(stored)
         }
         None => None,
     };
@@ -207,6 +212,12 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
                 )
             )?;
         }
+    }
+    out.flush()?;
+    if let Some(db) = stored_in
+        && let Ok(mut conn) = db.conn()
+    {
+        crate::db::backend::checkpoint(&mut conn);
     }
     Ok(ExitCode::from(report.exit_code() as u8))
 }

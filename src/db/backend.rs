@@ -43,26 +43,53 @@ pub const SQLITE_READ_CACHE_KIB: i64 = 16 * 1024;
 /// "Import"), and 32 MiB keeps the import's peak under 250 MiB.
 pub const SQLITE_WRITE_CACHE_KIB: i64 = 32 * 1024;
 
-/// Runs `f` with the large page cache on SQLite (nothing to do on PostgreSQL), and puts the
-/// connection's cache back afterwards whatever `f` returned: a pooled connection must not keep
-/// 32 MiB of pages for every later read.
+/// SQLite's own default: a commit that leaves the write-ahead log longer than this many pages
+/// copies the log into the database file (a checkpoint) before it returns.
+pub const SQLITE_AUTOCHECKPOINT_PAGES: i64 = 1_000;
+
+/// Runs `f` with the settings of a big write on SQLite (nothing to do on PostgreSQL), and puts
+/// the connection's own back afterwards whatever `f` returned:
+/// - the large page cache: a pooled connection must not keep 32 MiB of pages for every later
+///   read;
+/// - no automatic checkpoint: the commit of a 100,000-row import would otherwise copy its
+///   100 MB of log into the database file and wait for the disk before returning (110 of its
+///   210 ms, BENCHMARKS.md, "Import"). The transaction is durable once its log is synced; the
+///   copy is housekeeping, which [`checkpoint`] does after the answer is out (SQLite's own
+///   advice for WAL applications). Left undone, the next commit of any connection does it.
 pub fn with_write_cache<T, E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
     let sqlite = matches!(conn, DbConnection::Sqlite(_));
     if sqlite {
-        conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}"))?;
+        conn.batch_execute(&format!(
+            "PRAGMA cache_size = -{SQLITE_WRITE_CACHE_KIB}; PRAGMA wal_autocheckpoint = 0;"
+        ))?;
     }
     let out = f(conn);
-    // The work is done (or refused) by now: failing to shrink the cache must not turn a stored
-    // import into an error, so it is logged.
+    // The work is done (or refused) by now: failing to restore the settings must not turn a
+    // stored import into an error, so it is logged.
     if sqlite
-        && let Err(e) = conn.batch_execute(&format!("PRAGMA cache_size = -{SQLITE_READ_CACHE_KIB}"))
+        && let Err(e) = conn.batch_execute(&format!(
+            "PRAGMA cache_size = -{SQLITE_READ_CACHE_KIB}; \
+             PRAGMA wal_autocheckpoint = {SQLITE_AUTOCHECKPOINT_PAGES};"
+        ))
     {
-        tracing::warn!(error = %e, "could not give the connection its read cache back");
+        tracing::warn!(error = %e, "could not give the connection its own settings back");
     }
     out
+}
+
+/// Copies SQLite's write-ahead log into the database file, as far as no reader still needs it
+/// (`PASSIVE`: waits for nobody), after an import whose commit left it there
+/// ([`with_write_cache`]). Nothing to do on PostgreSQL. A failure is logged: the data is
+/// committed either way, and the next commit or the last connection's close copies it.
+pub fn checkpoint(conn: &mut DbConnection) {
+    if let DbConnection::Sqlite(c) = conn
+        && let Err(e) = c.batch_execute("PRAGMA wal_checkpoint(PASSIVE);")
+    {
+        tracing::warn!(error = %e, "could not checkpoint the write-ahead log");
+    }
 }
 
 /// An import of at least this many items may refresh the planner's view of `items` afterwards.

@@ -309,12 +309,26 @@ impl Db {
         T: Send + 'static,
         E: From<DbError> + Send + 'static,
     {
-        let _turn = self
+        let turn = self
             .imports
-            .acquire()
+            .clone()
+            .acquire_owned()
             .await
             .map_err(|_| E::from(DbError::Pool("import queue closed".into())))?;
-        self.run(f).await
+        let out = self.run(f).await;
+        // The answer goes out now; the import's write-ahead log is copied into the database
+        // file behind it (`backend::with_write_cache`), still in this import's turn.
+        let db = self.clone();
+        rocket::tokio::spawn(async move {
+            let _turn = turn;
+            let _ = db
+                .run(|c| {
+                    backend::checkpoint(c);
+                    Ok::<(), DbError>(())
+                })
+                .await;
+        });
+        out
     }
 
     /// Whether the database answers (for `/healthz`).
