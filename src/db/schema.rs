@@ -80,13 +80,18 @@ diesel::table! {
         format -> Text,
         sha256 -> Text,
         size_bytes -> BigInt,
-        content -> Binary,
         report -> Text,
         item_count -> BigInt,
         error_count -> BigInt,
         uploaded_by -> Nullable<BigInt>,
         uploaded_at -> Timestamp,
         superseded_by -> Nullable<BigInt>,
+    }
+}
+diesel::table! {
+    submission_files (submission_id) {
+        submission_id -> BigInt,
+        content -> Binary,
     }
 }
 diesel::table! {
@@ -290,6 +295,7 @@ diesel::joinable!(submissions -> users (uploaded_by));
 diesel::joinable!(items -> rounds (round_id));
 diesel::joinable!(items -> departments (department_id));
 diesel::joinable!(items -> submissions (submission_id));
+diesel::joinable!(submission_files -> submissions (submission_id));
 diesel::joinable!(legal_bases -> items (item_id));
 diesel::joinable!(legal_bases -> legal_documents (document_id));
 diesel::joinable!(findings -> items (item_id));
@@ -318,6 +324,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_tokens,
     rounds,
     submissions,
+    submission_files,
     items,
     legal_documents,
     legal_bases,

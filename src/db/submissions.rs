@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::submissions;
+use super::schema::{submission_files, submissions};
 
 #[derive(Insertable, Debug, Clone)]
 #[diesel(table_name = submissions, treat_none_as_default_value = false)]
@@ -15,7 +15,6 @@ pub struct NewSubmission {
     pub format: String,
     pub sha256: String,
     pub size_bytes: i64,
-    pub content: Vec<u8>,
     pub report: String,
     pub item_count: i64,
     pub error_count: i64,
@@ -24,7 +23,7 @@ pub struct NewSubmission {
     pub superseded_by: Option<i64>,
 }
 
-/// A submission without its content (which can be 20 MiB).
+/// A submission without its workbook (which can be 20 MiB).
 #[derive(Queryable, Selectable, Debug, Clone, serde::Serialize)]
 #[diesel(table_name = submissions)]
 pub struct SubmissionRow {
@@ -66,11 +65,20 @@ pub fn current(
         .optional()
 }
 
-pub fn insert(conn: &mut DbConnection, row: &NewSubmission) -> QueryResult<i64> {
-    diesel::insert_into(submissions::table)
+/// Stores a submission and its workbook's bytes (in `submission_files`, written once: the
+/// submission's own row is updated at the end of an import).
+pub fn insert(conn: &mut DbConnection, row: &NewSubmission, content: &[u8]) -> QueryResult<i64> {
+    let id = diesel::insert_into(submissions::table)
         .values(row)
         .returning(submissions::id)
-        .get_result(conn)
+        .get_result(conn)?;
+    diesel::insert_into(submission_files::table)
+        .values((
+            submission_files::submission_id.eq(id),
+            submission_files::content.eq(content),
+        ))
+        .execute(conn)?;
+    Ok(id)
 }
 
 pub fn mark_superseded(conn: &mut DbConnection, old: i64, by: i64) -> QueryResult<()> {
@@ -86,8 +94,9 @@ pub fn report_and_content(
     id: i64,
 ) -> QueryResult<Option<(String, Vec<u8>)>> {
     submissions::table
-        .find(id)
-        .select((submissions::report, submissions::content))
+        .inner_join(submission_files::table)
+        .filter(submissions::id.eq(id))
+        .select((submissions::report, submission_files::content))
         .first(conn)
         .optional()
 }

@@ -356,7 +356,6 @@ fn store(
                     format: "xlsx".to_string(),
                     sha256: sha.clone(),
                     size_bytes: upload.bytes.len() as i64,
-                    content: upload.bytes.to_vec(),
                     report: String::new(),
                     item_count: 0,
                     error_count: 0,
@@ -364,6 +363,7 @@ fn store(
                     uploaded_at: at,
                     superseded_by: None,
                 },
+                upload.bytes,
             )?;
             if let Some(prev) = &previous {
                 submissions::mark_superseded(conn, prev.id, submission_id)?;
