@@ -666,6 +666,32 @@ fn a_big_file_stored_while_it_is_read_matches_the_file_read_first_and_stored_aft
 }
 
 #[test]
+fn a_streaming_read_lets_go_of_the_items_it_hands_on_and_still_counts_them() {
+    let bytes = common::workbook::workbook_bytes(STREAMED_ROWS, 0);
+    let limits = nianjian::sheets::Limits::default();
+    let lang = nianjian::domain::Lang::Zh;
+    let whole = nianjian::sheets::read_workbook("big.xlsx", &bytes, &limits, lang).unwrap();
+    let mut streamed = Vec::new();
+    let report =
+        nianjian::sheets::read_workbook_streaming("big.xlsx", &bytes, &limits, lang, &mut |s| {
+            match s {
+                nianjian::sheets::Streamed::Items(items) => streamed.extend_from_slice(items),
+                nianjian::sheets::Streamed::Reset => panic!("no merged cells here"),
+            }
+        })
+        .unwrap();
+    // Every item handed on, as the whole read has it; none kept; the summary counts them all.
+    assert_eq!(streamed, whole.items);
+    assert!(report.items.is_empty(), "{} items kept", report.items.len());
+    assert_eq!(report.summary, whole.summary);
+    assert!(
+        report.summary.warnings > 0,
+        "the workbook has warnings to count"
+    );
+    assert_eq!(report.sheets, whole.sheets);
+}
+
+#[test]
 fn merged_cells_found_after_items_were_streamed_make_the_commit_start_again() {
     use nianjian::sheets::spec::Field;
     let dir = tempfile::tempdir().unwrap();

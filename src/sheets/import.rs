@@ -260,9 +260,13 @@ pub(crate) struct Import<'s> {
     any_header: bool,
     /// Where final items go as they are read, if anywhere.
     sink: Option<&'s mut (dyn FnMut(Streamed<'_>) + Send)>,
-    /// Items handed to the sink so far (`report.items[..streamed]`).
+    /// Items handed to the sink so far, and let go of: `report.items` holds the items after
+    /// them (item positions count from the file's first item all the same).
     streamed: usize,
-    /// The sink was told to forget what it had.
+    /// What the items let go of add to the summary.
+    streamed_counts: Summary,
+    /// The sink was told to forget what it had; the items streamed are gone from the report
+    /// too, so the file must be read again ([`Import::was_reset`]).
     reset: bool,
 }
 
@@ -325,8 +329,26 @@ impl<'s> Import<'s> {
             any_header: false,
             sink,
             streamed: 0,
+            streamed_counts: Summary::default(),
             reset: false,
         }
+    }
+
+    /// The position the next item read will have in the file.
+    fn next_item(&self) -> usize {
+        self.streamed + self.report.items.len()
+    }
+
+    /// The items from position `first` on that the report still holds.
+    fn items_from(&mut self, first: usize) -> &mut [ReportItem] {
+        let from = first.saturating_sub(self.streamed);
+        &mut self.report.items[from..]
+    }
+
+    /// The read handed items on and then had to take them back (a reset): its report lacks
+    /// them, and the file must be read again without streaming.
+    pub(crate) fn was_reset(&self) -> bool {
+        self.reset
     }
 
     /// Hands on the sheet's items read so far once no merged cell can change them any more: the
@@ -344,10 +366,8 @@ impl<'s> Import<'s> {
             }
             return;
         }
-        let in_sheet = self.report.items.len() - meta.first_item;
-        if in_sheet > ALWAYS_MERGE_ROWS as usize
-            && self.report.items.len() - self.streamed >= STREAM_ITEMS
-        {
+        let in_sheet = self.next_item() - meta.first_item;
+        if in_sheet > ALWAYS_MERGE_ROWS as usize && self.report.items.len() >= STREAM_ITEMS {
             self.stream_rest(true);
         }
     }
@@ -357,11 +377,11 @@ impl<'s> Import<'s> {
         let Some(sink) = self.sink.as_mut() else {
             return;
         };
-        if self.reset || self.streamed == self.report.items.len() {
+        if self.reset || self.report.items.is_empty() {
             return;
         }
         let lang = self.lang;
-        let rest = &mut self.report.items[self.streamed..];
+        let rest = &mut self.report.items;
         if evaluate {
             for item in rest.iter_mut() {
                 item.findings = evaluate_file(&item.draft, lang);
@@ -370,7 +390,12 @@ impl<'s> Import<'s> {
         for chunk in rest.chunks(STREAM_ITEMS) {
             sink(Streamed::Items(chunk));
         }
-        self.streamed = self.report.items.len();
+        // Nothing read later changes them (but a reset, after which the file is read again):
+        // let go of them here, so the memory is used again for the next ones rather than the
+        // process growing by a 100,000-row file's worth of items.
+        self.streamed_counts.count(rest);
+        self.streamed += rest.len();
+        rest.clear();
     }
 
     /// The report, or `no_header` when no sheet had a header row.
@@ -378,7 +403,7 @@ impl<'s> Import<'s> {
         if !self.any_header {
             return Err(FileError::new(FileErrorCode::NoHeader));
         }
-        self.report.summarise();
+        self.report.summarise(self.streamed_counts);
         Ok(self.report)
     }
 
@@ -597,7 +622,7 @@ impl<'s> Import<'s> {
         slots: &[Option<&Value<'_>>; Field::COUNT],
     ) {
         let lang = self.lang;
-        let item = self.report.items.len();
+        let item = self.next_item();
         let mut draft = ItemDraft::default();
 
         // The kind first: it decides what is required.
@@ -891,7 +916,7 @@ impl<'s> Import<'s> {
             if matches!(field, Field::Serial | Field::Levels) {
                 continue;
             }
-            let items = &self.report.items[first..];
+            let items = self.items_from(first);
             let Ok(source) = items.binary_search_by_key(&(r0 + 1), |i| i.row) else {
                 continue;
             };
@@ -900,7 +925,7 @@ impl<'s> Import<'s> {
                 continue;
             }
             for row in r0 + 1..=r1 {
-                let items = &mut self.report.items[first..];
+                let items = self.items_from(first);
                 let Ok(i) = items.binary_search_by_key(&(row + 1), |i| i.row) else {
                     continue;
                 };
@@ -998,7 +1023,7 @@ impl<'s> Import<'s> {
             return;
         };
 
-        let item_rows = (self.report.items.len() - meta.first_item) as u32;
+        let item_rows = (self.next_item() - meta.first_item) as u32;
         let layout = match std::mem::replace(&mut state.phase, Phase::Done) {
             Phase::Reading(layout) => Some(layout),
             _ => None,
@@ -1020,7 +1045,7 @@ impl<'s> Import<'s> {
         } else {
             meta.first_item.max(self.streamed)
         };
-        for item in &mut self.report.items[from..] {
+        for item in self.items_from(from) {
             item.findings = evaluate_file(&item.draft, lang);
         }
         self.stream_rest(false);
@@ -1041,6 +1066,9 @@ impl<'s> Import<'s> {
 
 impl Visitor for Import<'_> {
     fn begin_sheet(&mut self, name: &str, hidden: bool) -> Flow {
+        if self.reset {
+            return Flow::SkipSheet;
+        }
         if hidden {
             self.notice(
                 "hidden_sheet",
@@ -1054,7 +1082,7 @@ impl Visitor for Import<'_> {
         self.sheet = Some(SheetState {
             meta: SheetMeta {
                 name: name.to_string(),
-                first_item: self.report.items.len(),
+                first_item: self.next_item(),
                 first_error: self.report.errors.len(),
                 had_cells: false,
                 header: None,
@@ -1067,6 +1095,10 @@ impl Visitor for Import<'_> {
     }
 
     fn row(&mut self, row: u32, cells: &[RawCell<'_>]) -> Flow {
+        // After a reset the file is read again from the start: nothing more to do here.
+        if self.reset {
+            return Flow::SkipSheet;
+        }
         let Some(mut state) = self.sheet.take() else {
             return Flow::SkipSheet;
         };

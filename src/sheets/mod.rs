@@ -38,8 +38,10 @@ pub fn read_workbook(
 
 /// [`read_workbook`], handing each item to `sink` as soon as nothing further in the file can
 /// change it (in order, a few thousand at a time), so that a caller can store items while the
-/// rest are read. The report still holds every item. After [`Streamed::Reset`] nothing more is
-/// streamed and what was streamed must be forgotten: the report's items are the truth.
+/// rest are read. The report holds only the items not handed on (its summary counts them all):
+/// a 100,000-row file is never held whole. After [`Streamed::Reset`] nothing more is streamed
+/// and what was streamed must be forgotten: the file is read again, and the report holds every
+/// item as it finally reads.
 pub fn read_workbook_streaming(
     file_name: &str,
     bytes: &[u8],
@@ -59,7 +61,14 @@ fn read(
 ) -> Result<ImportReport, FileError> {
     let sniffed = guard::sniff(file_name, bytes, limits)?;
     let sha256 = hex::encode(Sha256::digest(bytes));
+    let streaming = sink.is_some();
     let mut import = import::Import::new(file_name, sha256, &sniffed, lang, sink);
     read::visit(file_name, bytes, &sniffed, limits, &mut import)?;
+    if streaming && import.was_reset() {
+        // The items handed on were let go of and must be taken back: the file is read again,
+        // whole (only files whose big sheets have merged cells over required ones come here).
+        drop(import);
+        return read(file_name, bytes, limits, lang, None);
+    }
     import.finish()
 }

@@ -62,25 +62,32 @@ impl ImportReport {
         self.items.iter().map(|i| &i.draft)
     }
 
-    pub(crate) fn summarise(&mut self) {
-        let count = |k: Kind| {
-            self.items
+    /// The summary of the report's items and errors, and of `before`: items counted already
+    /// and no longer in the report (a streaming read lets go of the items it hands on).
+    pub(crate) fn summarise(&mut self, before: Summary) {
+        let mut summary = before;
+        summary.count(&self.items);
+        summary.errors = self.errors.len();
+        self.summary = summary;
+    }
+}
+
+impl Summary {
+    /// Adds `items` to the counts of items, kinds and warnings.
+    pub(crate) fn count(&mut self, items: &[ReportItem]) {
+        self.items += items.len();
+        for item in items {
+            match item.draft.kind {
+                Some(Kind::Inspection) => self.inspections += 1,
+                Some(Kind::Training) => self.trainings += 1,
+                None => {}
+            }
+            self.warnings += item
+                .findings
                 .iter()
-                .filter(|i| i.draft.kind == Some(k))
-                .count()
-        };
-        self.summary = Summary {
-            items: self.items.len(),
-            inspections: count(Kind::Inspection),
-            trainings: count(Kind::Training),
-            errors: self.errors.len(),
-            warnings: self
-                .items
-                .iter()
-                .flat_map(|i| &i.findings)
                 .filter(|f| f.severity == Severity::Warning)
-                .count(),
-        };
+                .count();
+        }
     }
 }
 
