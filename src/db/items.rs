@@ -19,11 +19,19 @@ pub mod state {
 /// An item's identity within a round and department (DESIGN.md §9): normalised name and
 /// licence. It carries decisions across re-uploads and gives stable public links.
 pub fn identity_key(name: &str, licence: Option<&str>) -> String {
-    let name = text::normalise_name(name);
-    match licence.map(text::normalise_name).filter(|l| !l.is_empty()) {
-        Some(l) => format!("{name}|{l}"),
-        None => name,
+    identity_key_of(name, licence.map(text::normalise_name).as_deref())
+}
+
+/// [`identity_key`] of a name and a licence normalised before (`text::normalise_name`): a file
+/// names the same few licences over and over, and an import normalises each once.
+pub fn identity_key_of(name: &str, normalised_licence: Option<&str>) -> String {
+    let mut key = text::normalise_name(name);
+    if let Some(l) = normalised_licence.filter(|l| !l.is_empty()) {
+        key.reserve(l.len() + 1);
+        key.push('|');
+        key.push_str(l);
     }
+    key
 }
 
 /// Rows per multi-row INSERT: under SQLite's 32,766 bound parameters and PostgreSQL's 65,535.

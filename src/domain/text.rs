@@ -320,7 +320,7 @@ pub fn normalise_name(s: &str) -> String {
     let table = simplified_table();
     let keep = |out: &mut String, c: char| {
         let c = *table.get(&c).unwrap_or(&c);
-        if c.is_alphanumeric() {
+        if is_alphanumeric(c) {
             out.push(c.to_ascii_lowercase());
         }
     };
@@ -349,6 +349,15 @@ pub fn normalise_name(s: &str) -> String {
         }
     }
     key
+}
+
+/// The CJK unified ideographs, every one of them alphabetic: most characters of an item's name.
+const CJK_UNIFIED: std::ops::RangeInclusive<char> = '\u{4E00}'..='\u{9FFF}';
+
+/// `char::is_alphanumeric`, answered at once for the ideographs that make up most names (the
+/// standard library looks every non-ASCII character up in its Unicode tables).
+fn is_alphanumeric(c: char) -> bool {
+    CJK_UNIFIED.contains(&c) || c.is_alphanumeric()
 }
 
 /// Reads a yes/no cell: 是/否, 是的/不是, 有/无, √/×, ✓/✗, ✔/✘, Y/N, yes/no, true/false, 1/0,
@@ -736,6 +745,13 @@ mod tests {
         assert_eq!(clean_opt("无"), Some("无".to_string()));
         assert_eq!(clean_opt(" 暂无 "), Some("暂无".to_string()));
         assert_eq!(clean_opt("0"), Some("0".to_string()));
+    }
+
+    #[test]
+    fn the_ideographs_taken_at_once_are_alphanumeric() {
+        for c in CJK_UNIFIED {
+            assert!(c.is_alphanumeric(), "U+{:04X}", c as u32);
+        }
     }
 
     #[test]

@@ -575,8 +575,9 @@ fn build_chunks(
         unchanged: 0,
     };
     let mut file_keys: HashMap<String, &'static str> = HashMap::new();
-    // A file cites the same few titles over and over: each is normalised once.
+    // A file cites the same few titles and licences over and over: each is normalised once.
     let mut title_keys: HashMap<String, (String, Option<i64>)> = HashMap::new();
+    let mut licence_keys: HashMap<String, String> = HashMap::new();
     while let Some(frame) = feed.next_frame() {
         spent.try_iter().for_each(drop);
         let stated = match frame {
@@ -594,7 +595,13 @@ fn build_chunks(
         };
         let mut duplicate = None;
         for stated in &stated {
-            let key = items::identity_key(&stated.draft.name, stated.draft.licence.as_deref());
+            if let Some(l) = stated.draft.licence.as_deref()
+                && !licence_keys.contains_key(l)
+            {
+                licence_keys.insert(l.to_string(), crate::domain::text::normalise_name(l));
+            }
+            let licence = (stated.draft.licence.as_deref()).and_then(|l| licence_keys.get(l));
+            let key = items::identity_key_of(&stated.draft.name, licence.map(String::as_str));
             let kind = items::kind_code(&stated.draft);
             if file_keys.insert(key.clone(), kind).is_some() {
                 duplicate = Some(stated.draft.name.clone());
