@@ -145,21 +145,33 @@ fn sqlite_pragmas_hold_on_pooled_connections() {
     let cache = |conn: &mut DbConnection| get(conn, "SELECT cache_size FROM pragma_cache_size");
     assert_eq!(cache(&mut conn), "-16384");
     let seeded = common::seed::province(&mut conn);
+    submit_one(&mut conn, &seeded, 0, "a.xlsx", b"a", "道路运输证年审");
+    assert_eq!(cache(&mut conn), "-16384");
+}
+
+/// A department's file of one inspection, stored as an import stores it.
+fn submit_one(
+    conn: &mut DbConnection,
+    seeded: &common::seed::Seeded,
+    department: usize,
+    file_name: &str,
+    bytes: &[u8],
+    name: &str,
+) {
     let drafts = vec![common::seed::inspection(
-        "道路运输证年审",
+        name,
         Some(12),
         vec![],
         nianjian::domain::Disposition::Cancel,
     )];
     common::seed::submit(
-        &mut conn,
+        conn,
         seeded.round,
-        seeded.departments[0],
-        "a.xlsx",
-        b"a",
+        seeded.departments[department],
+        file_name,
+        bytes,
         &drafts,
     );
-    assert_eq!(cache(&mut conn), "-16384");
 }
 
 #[test]
@@ -176,20 +188,7 @@ fn an_import_commits_without_copying_its_log_and_the_checkpoint_after_it_does() 
     // 24 MiB of workbook: some 1,500 pages of log, past the 1,000 at which a commit would copy
     // them into the file itself.
     let bytes = vec![7u8; 24 << 20];
-    let drafts = vec![common::seed::inspection(
-        "道路运输证年审",
-        Some(12),
-        vec![],
-        nianjian::domain::Disposition::Cancel,
-    )];
-    common::seed::submit(
-        &mut conn,
-        seeded.round,
-        seeded.departments[0],
-        "big.xlsx",
-        &bytes,
-        &drafts,
-    );
+    submit_one(&mut conn, &seeded, 0, "big.xlsx", &bytes, "道路运输证年审");
     assert!(
         size() < before + (4 << 20),
         "the commit copied its log into the file: {} → {} bytes",
@@ -673,31 +672,9 @@ fn workbooks_are_stored_apart_and_the_migration_carries_them_over() {
     for t in TestDb::all() {
         let mut conn = t.db.conn().unwrap();
         let s = common::seed::province(&mut conn);
-        let drafts = |name: &str| {
-            vec![common::seed::inspection(
-                name,
-                Some(12),
-                vec![],
-                nianjian::domain::Disposition::Cancel,
-            )]
-        };
         let (first, second) = (b"PK\x03\x04 first workbook".to_vec(), vec![0u8, 255, 7, 0]);
-        common::seed::submit(
-            &mut conn,
-            s.round,
-            s.departments[0],
-            "a.xlsx",
-            &first,
-            &drafts("甲"),
-        );
-        common::seed::submit(
-            &mut conn,
-            s.round,
-            s.departments[1],
-            "b.xlsx",
-            &second,
-            &drafts("乙"),
-        );
+        submit_one(&mut conn, &s, 0, "a.xlsx", &first, "甲");
+        submit_one(&mut conn, &s, 1, "b.xlsx", &second, "乙");
         let ids: Vec<i64> = submissions::table
             .order(submissions::id)
             .select(submissions::id)
