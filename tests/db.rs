@@ -668,7 +668,7 @@ fn workbooks_are_stored_apart_and_the_migration_carries_them_over() {
         content: Vec<u8>,
     }
     use nianjian::db::schema::{submission_files, submissions};
-    use nianjian::db::submissions::report_and_content;
+    use nianjian::db::submissions::workbook;
     for t in TestDb::all() {
         let mut conn = t.db.conn().unwrap();
         let s = common::seed::province(&mut conn);
@@ -682,7 +682,7 @@ fn workbooks_are_stored_apart_and_the_migration_carries_them_over() {
             .unwrap();
         let stored = |conn: &mut DbConnection| -> Vec<Vec<u8>> {
             ids.iter()
-                .map(|&id| report_and_content(conn, id).unwrap().expect("stored").1)
+                .map(|&id| workbook(conn, id).unwrap().expect("stored"))
                 .collect()
         };
         let expected = vec![first.clone(), second.clone()];

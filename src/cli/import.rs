@@ -71,7 +71,7 @@ pub fn import(args: ImportArgs) -> anyhow::Result<ExitCode> {
         uploaded_by: None,
     };
     // The database stored into, kept to the end: its write-ahead log is copied into the file
-    // once the report is out (`backend::with_write_cache`).
+    // once the report is out (`backend::with_bulk_write_settings`).
     let mut stored_in: Option<Db> = None;
     let (report, committed) = if let Some((db, round, department)) = known_target(&args, &settings)
     {

@@ -56,7 +56,7 @@ pub const SQLITE_AUTOCHECKPOINT_PAGES: i64 = 1_000;
 ///   210 ms, BENCHMARKS.md, "Import"). The transaction is durable once its log is synced; the
 ///   copy is housekeeping, which [`checkpoint`] does after the answer is out (SQLite's own
 ///   advice for WAL applications). Left undone, the next commit of any connection does it.
-pub fn with_write_cache<T, E: From<diesel::result::Error>>(
+pub fn with_bulk_write_settings<T, E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
     f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
 ) -> Result<T, E> {
@@ -82,7 +82,7 @@ pub fn with_write_cache<T, E: From<diesel::result::Error>>(
 
 /// Copies SQLite's write-ahead log into the database file, as far as no reader still needs it
 /// (`PASSIVE`: waits for nobody), after an import whose commit left it there
-/// ([`with_write_cache`]). Nothing to do on PostgreSQL. A failure is logged: the data is
+/// ([`with_bulk_write_settings`]). Nothing to do on PostgreSQL. A failure is logged: the data is
 /// committed either way, and the next commit or the last connection's close copies it.
 pub fn checkpoint(conn: &mut DbConnection) {
     if let DbConnection::Sqlite(c) = conn

@@ -44,7 +44,7 @@ pub const DEFAULT_SQLITE_PATH: &str = "data/nianjian.db";
 
 /// Pragmas applied on every acquire: official records deserve `synchronous=FULL`.
 /// `cache_size = -16384`: a 16 MiB page cache per pooled connection (the default is 2 MiB); an
-/// import raises it for its transaction (`backend::with_write_cache`).
+/// import raises it for its transaction (`backend::with_bulk_write_settings`).
 /// `page_size` takes effect only on a new, empty file (it comes before WAL for that reason) and
 /// is a no-op on any other: 16 KiB pages instead of SQLite's 4 KiB halve the B-tree splits and
 /// page writes of a 100,000-row import (commit 1.72 s → 1.45 s; 32 and 64 KiB were no faster,
@@ -317,7 +317,7 @@ impl Db {
             .map_err(|_| E::from(DbError::Pool("import queue closed".into())))?;
         let out = self.run(f).await;
         // The answer goes out now; the import's write-ahead log is copied into the database
-        // file behind it (`backend::with_write_cache`), still in this import's turn.
+        // file behind it (`backend::with_bulk_write_settings`), still in this import's turn.
         let db = self.clone();
         rocket::tokio::spawn(async move {
             let _turn = turn;

@@ -88,15 +88,11 @@ pub fn mark_superseded(conn: &mut DbConnection, old: i64, by: i64) -> QueryResul
         .map(drop)
 }
 
-/// The stored report (JSON text) and the original bytes, for the report and annotated routes.
-pub fn report_and_content(
-    conn: &mut DbConnection,
-    id: i64,
-) -> QueryResult<Option<(String, Vec<u8>)>> {
-    submissions::table
-        .inner_join(submission_files::table)
-        .filter(submissions::id.eq(id))
-        .select((submissions::report, submission_files::content))
+/// The workbook's bytes as uploaded, for the annotated workbook.
+pub fn workbook(conn: &mut DbConnection, id: i64) -> QueryResult<Option<Vec<u8>>> {
+    submission_files::table
+        .find(id)
+        .select(submission_files::content)
         .first(conn)
         .optional()
 }

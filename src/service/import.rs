@@ -334,7 +334,7 @@ fn store(
     kept: Option<&mut Vec<ReportItem>>,
 ) -> Result<CommitOutcome, CommitError> {
     let sha = sha256_hex(upload.bytes);
-    crate::db::backend::with_write_cache(conn, |conn| {
+    crate::db::backend::with_bulk_write_settings(conn, |conn| {
         write_transaction(conn, |conn| {
             crate::db::backend::lock_round_imports(conn, upload.round_id)?;
             let previous = submissions::current(conn, upload.round_id, upload.department_id)?;

@@ -303,23 +303,26 @@ pub struct SubmissionView {
     pub superseded_by: Option<i64>,
 }
 
-/// The submission if the caller may see it: its own department, or a reviewer's reach.
+/// The submission and its stored report (JSON text) if the caller may see it: its own
+/// department, or a reviewer's reach.
 fn visible_submission(
     c: &mut crate::db::DbConnection,
     principal: &Principal,
     id: i64,
-) -> Result<Option<(SubmissionView, String, Vec<u8>)>, DbError> {
+) -> Result<Option<(SubmissionView, String)>, DbError> {
     use diesel::prelude::*;
-    let row: Option<(crate::db::submissions::SubmissionRow, (String, i64))> = submissions::table
+    type Row = (crate::db::submissions::SubmissionRow, String, (String, i64));
+    let row: Option<Row> = submissions::table
         .inner_join(departments::table)
         .filter(submissions::id.eq(id))
         .select((
             crate::db::submissions::SubmissionRow::as_select(),
+            submissions::report,
             (departments::name, departments::region_id),
         ))
         .first(c)
         .optional()?;
-    let Some((s, (department, dep_region))) = row else {
+    let Some((s, report, (department, dep_region))) = row else {
         return Ok(None);
     };
     if !principal
@@ -328,9 +331,6 @@ fn visible_submission(
     {
         return Ok(None);
     }
-    let Some((report, content)) = crate::db::submissions::report_and_content(c, id)? else {
-        return Ok(None);
-    };
     Ok(Some((
         SubmissionView {
             id: s.id,
@@ -346,7 +346,6 @@ fn visible_submission(
             superseded_by: s.superseded_by,
         },
         report,
-        content,
     )))
 }
 
@@ -359,7 +358,7 @@ pub fn submission_detail(
     lang: Lang,
 ) -> Result<Option<(SubmissionView, Value, Vec<Value>)>, DbError> {
     use diesel::prelude::*;
-    let Some((view, report, _)) = visible_submission(c, principal, id)? else {
+    let Some((view, report)) = visible_submission(c, principal, id)? else {
         return Ok(None);
     };
     let rows: Vec<(i64, String, String, i64)> = items::table
@@ -444,7 +443,14 @@ impl<'r> rocket::response::Responder<'r, 'static> for Download {
 
 #[get("/api/v1/submissions/<id>/annotated.xlsx")]
 async fn api_annotated(who: Principal, db: &State<Db>, lang: Lang, id: i64) -> ApiResult<Download> {
-    let found = db.run(move |c| visible_submission(c, &who, id)).await?;
+    let found = db
+        .run(move |c| match visible_submission(c, &who, id)? {
+            Some((view, report)) => Ok::<_, DbError>(
+                crate::db::submissions::workbook(c, id)?.map(|w| (view, report, w)),
+            ),
+            None => Ok(None),
+        })
+        .await?;
     let Some((view, report, content)) = found else {
         return Err(AppError::not_found("未找到该报送", "No such submission"));
     };
